@@ -58,7 +58,18 @@ int hull_err_wrap(struct hull_err *err, const char *fmt, ...)
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+	/* Truncation is acceptable: the outermost context matters most. */
+	size_t plen = strnlen(prefix, sizeof(err->msg) - 1);
+	memcpy(err->msg, prefix, plen);
+	size_t rest = sizeof(err->msg) - plen;
+	if (rest > 3) {
+		memcpy(err->msg + plen, ": ", 2);
+		size_t olen = strnlen(old, rest - 3);
+		memcpy(err->msg + plen + 2, old, olen);
+		err->msg[plen + 2 + olen] = '\0';
+	} else {
+		err->msg[plen] = '\0';
+	}
 	return -err->code;
 }
 
