@@ -266,6 +266,15 @@ struct oci_personality {
 
 struct oci_time_offset { int64_t secs; uint32_t nanosecs; };
 
+/* linux.memoryPolicy (1.3): set_mempolicy(2) for the container process */
+struct oci_memory_policy {
+	bool present;
+	char *mode;            /* MPOL_* as written */
+	int mode_value;        /* resolved MPOL_* */
+	char *nodes;           /* node list, e.g. "0-3"; NULL if absent */
+	char **flags; size_t n_flags;   /* MPOL_F_* as written */
+};
+
 struct oci_linux {
 	struct oci_namespace *namespaces; size_t n_namespaces;
 	struct oci_idmap *uid_mappings; size_t n_uid_mappings;
@@ -284,6 +293,8 @@ struct oci_linux {
 	bool has_monotonic_offset; struct oci_time_offset monotonic_offset;
 	bool has_boottime_offset; struct oci_time_offset boottime_offset;
 	struct oci_kv *net_devices; size_t n_net_devices;   /* host name -> container name */
+	struct oci_memory_policy memory_policy;
+	bool has_intel_rdt;            /* present; hull has no resctrl support, so the caller refuses it */
 };
 
 /* ---- the whole document ----------------------------------------------- */

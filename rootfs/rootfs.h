@@ -1,0 +1,61 @@
+/* rootfs.h — build the container's filesystem view inside its new mount
+ * namespace: config mounts, /dev, pivot_root, masked and read-only paths.
+ *
+ * Contract (called from the container init process, in this order):
+ *   1. rootfs_prepare()   in a NEW, unshared mount namespace, before the
+ *                         createContainer hooks.  The host's /proc is still
+ *                         visible and is used to address fds.
+ *   2. (runtime runs createContainer hooks)
+ *   3. rootfs_pivot()     switches / to the rootfs; cwd becomes "/".
+ *   4. rootfs_finalize()  after the pivot, before the user process is exec'd
+ *                         (and before capabilities are dropped).
+ * Each step returns 0 or a negative errno and fills *err with one line naming
+ * the config field involved, e.g.
+ *   "mounts[3] (`/data`): bind `/srv/x`: No such file or directory".
+ *
+ * Security properties (see rootfs/safepath.h for the mechanism):
+ *   - Every path inside the rootfs (mount destinations, device paths, masked
+ *     and read-only paths) is resolved as if the rootfs were "/": symlinks and
+ *     ".." cannot leave it, and the mount is made onto the resolved fd, so a
+ *     directory swapped for a symlink after the check cannot redirect it.
+ *   - proc and sysfs are never mounted onto a path that contains a symlink.
+ *   - /dev/console, /dev/ptmx, default device nodes are (re)created by hull;
+ *     a symlink left there by the image is replaced, never followed.
+ *   - maskedPaths bind a verified character device 1:3 (/dev/null), never
+ *     whatever the image placed at /dev/null.
+ *   - Host mounts are never changed: the first thing prepare does is make the
+ *     whole tree rslave (or rprivate) so nothing propagates back.
+ */
+#ifndef HULL_ROOTFS_ROOTFS_H
+#define HULL_ROOTFS_ROOTFS_H
+
+#include <stdbool.h>
+
+#include "lib/err.h"
+#include "oci/config.h"
+
+struct hull_cgroup;   /* cgroups/cgroup.h */
+
+struct rootfs_spec {
+	const struct oci_config *cfg;
+	const char *rootfs;        /* absolute host path of root.path, already resolved against the bundle */
+	const char *bundle;        /* absolute bundle dir: base of relative bind sources; NULL = cwd */
+	bool no_pivot;             /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
+	bool userns;               /* in a user namespace: no mknod, bind /dev nodes from the host instead */
+	struct hull_cgroup *cgroup; /* for cgroup mounts, may be NULL */
+	bool cgroupns;             /* the container has its own cgroup namespace */
+	int console_slave_fd;      /* -1, or the pty slave to bind at /dev/console */
+};
+
+/* Propagation, bind of the rootfs onto itself, every config mount in order,
+ * default and configured devices, /dev symlinks, /dev/shm, /dev/console. */
+int rootfs_prepare(const struct rootfs_spec *s, struct hull_err *err);
+
+/* pivot_root(".", ".") + detach of the old root (or, with no_pivot, MS_MOVE
+ * onto / and chroot); ends with chdir("/"). */
+int rootfs_pivot(const struct rootfs_spec *s, struct hull_err *err);
+
+/* maskedPaths, readonlyPaths, root.readonly, linux.rootfsPropagation. */
+int rootfs_finalize(const struct rootfs_spec *s, struct hull_err *err);
+
+#endif
