@@ -81,9 +81,11 @@ $(HULL): $(MAIN_OBJ) $(LIBHULL)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(MAIN_OBJ) -Wl,--whole-archive $(LIBHULL) -Wl,--no-whole-archive $(CORE_LIBS)
 
-$(BUILD)/hull-image.so: $(IMAGE_OBJS)
+# The binary exports no symbols, so the plugin links its own copy of the
+# lib/ and oci/ helpers it uses (only those members of the archive), and yajl.
+$(BUILD)/hull-image.so: $(IMAGE_OBJS) $(LIBHULL)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $^ $(IMAGE_LIBS)
+	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $(IMAGE_OBJS) $(LIBHULL) $(IMAGE_LIBS) -lyajl -lpthread
 
 # The guest agent is PID 1 inside the VM: static, no sanitizers, no host libs.
 $(BUILD)/agent/%.o: %.c

@@ -224,12 +224,29 @@ static int open_v2_dirfd(struct hull_cgroup *cg, struct hull_err *err)
 	return 0;
 }
 
+/* A limit this host cannot hold is said out loud, never dropped quietly. */
+static void warn_missing(struct hull_cgroup *cg, const struct oci_resources *res)
+{
+	static const struct { enum cg_ctrl c; const char *field; } need[] = {
+		{ CG_MEMORY, "memory" }, { CG_CPU, "cpu" }, { CG_PIDS, "pids" }, { CG_BLKIO, "blockIO" },
+		{ CG_HUGETLB, "hugepageLimits" }, { CG_RDMA, "rdma" },
+	};
+	bool wanted[] = { res->has_memory, res->has_cpu, res->has_pids && res->pids_limit.set,
+			  res->has_blkio, res->n_hugepage_limits > 0, res->n_rdma > 0 };
+
+	for (size_t i = 0; i < ARRAY_SIZE(need); i++)
+		if (wanted[i] && !cg_hier_for(cg, need[i].c))
+			hull_warn(".linux.resources.%s: no %s controller on this host; ignored", need[i].field,
+				  cg_ctrl_name(need[i].c));
+}
+
 static int apply(struct hull_cgroup *cg, const struct oci_resources *res, bool update, struct hull_err *err)
 {
 	int ret;
 
 	if (!res)
 		return 0;
+	warn_missing(cg, res);
 	ret = cg_v1_apply(cg, res, update, err);
 	if (ret == 0)
 		ret = cg_v2_apply(cg, res, update, err);

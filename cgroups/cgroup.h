@@ -117,7 +117,7 @@ int hull_cgroup_mount(const struct hull_cgroup *cg, const char *target_abs_path,
 
 struct hull_cgroup_mem_entry { uint64_t limit, usage, max, failcnt; };
 struct hull_cgroup_blkio_entry { uint64_t major, minor; char op[16]; uint64_t value; };
-struct hull_cgroup_hugetlb { char page_size[16]; uint64_t usage, max, failcnt; };
+struct hull_cgroup_hugetlb { char page_size[24]; uint64_t usage, max, failcnt; };
 struct hull_cgroup_stat_kv { char *key; uint64_t value; };
 
 struct hull_cgroup_stats {

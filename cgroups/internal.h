@@ -90,6 +90,8 @@ bool cg_kv_get(const char *text, const char *key, uint64_t *out);
 /* ---- drivers ------------------------------------------------------------ */
 int cg_v1_apply(struct hull_cgroup *cg, const struct oci_resources *res, bool update, struct hull_err *err);
 int cg_v2_apply(struct hull_cgroup *cg, const struct oci_resources *res, bool update, struct hull_err *err);
+int cg_hugetlb_apply(struct cg_hier *h, const struct oci_resources *res, struct hull_err *err);
+int cg_rdma_apply(struct cg_hier *h, const struct oci_resources *res, struct hull_err *err);
 int cg_v1_devices_apply(const char *dir, const struct oci_device_rule *rules, size_t n, struct hull_err *err);
 
 /* devices_bpf.c */

@@ -28,21 +28,39 @@ static bool digits(const char **p)
 	return *p != s;
 }
 
-/* Any 1.x.y[-pre][+build]: minor releases only add optional properties, which
- * we may ignore, so a newer 1.x document stays loadable. */
+static bool ident_chars(const char **p)
+{
+	const char *s = *p;
+	while ((**p >= '0' && **p <= '9') || (**p >= 'a' && **p <= 'z') || (**p >= 'A' && **p <= 'Z') ||
+	       **p == '-' || **p == '.')
+		(*p)++;
+	return *p != s;
+}
+
+/* SemVer (config.md requires it) with major 1 — minor releases only add
+ * optional properties, which we may ignore, so any 1.x loads.  Major 0 is
+ * the pre-1.0 drafts; the spec's own "good" example still says 0.5.0-dev and
+ * its surviving properties kept their meaning, so it is accepted too. */
 static int check_version(struct jw *w, const char *v)
 {
 	char q[80];
 	const char *p = v;
+	bool ok = (p[0] == '0' || p[0] == '1') && p[1] == '.';
 
-	if (strncmp(p, "1.", 2) == 0) {
+	if (ok) {
 		p += 2;
-		if (digits(&p) && *p == '.') {
-			p++;
-			if (digits(&p) && (*p == '\0' || *p == '-' || *p == '+'))
-				return 0;
-		}
+		ok = digits(&p) && *p++ == '.' && digits(&p);
 	}
+	if (ok && *p == '-') {
+		p++;
+		ok = ident_chars(&p);
+	}
+	if (ok && *p == '+') {
+		p++;
+		ok = ident_chars(&p);
+	}
+	if (ok && *p == '\0')
+		return 0;
 	return jw_fail(w, "unsupported version %s (want 1.x.y)", jw_quote(q, sizeof(q), v));
 }
 
@@ -120,7 +138,7 @@ static int parse_cap_set(struct jw *w, yajl_val caps, const char *key, uint64_t 
 	for (size_t i = 0; i < v->u.array.len && r == 0; i++) {
 		size_t m = jw_push_index(w, i);
 		yajl_val e = v->u.array.values[i];
-		int cap;
+		int cap = 0;
 		if (!YAJL_IS_STRING(e))
 			r = jw_fail(w, "must be a string");
 		else if ((r = cap_lookup(w, e->u.string, &cap)) == 0)
@@ -304,7 +322,7 @@ static int parse_io_priority(struct jw *w, yajl_val v, struct oci_io_priority *i
 	return r;
 }
 
-static int check_cpu_list(struct jw *w, yajl_val obj, const char *key, char *val)
+static int check_cpu_list(struct jw *w, const char *key, const char *val)
 {
 	char q[80];
 	size_t mark;
@@ -324,8 +342,8 @@ static int parse_cpu_affinity(struct jw *w, yajl_val v, struct oci_exec_cpu_affi
 
 	if ((r = jw_want_object(w, v)) < 0 || (r = jw_key_str(w, v, "initial", false, &a->initial)) < 0 ||
 	    (r = jw_key_str(w, v, "final", false, &a->final)) < 0 ||
-	    (r = check_cpu_list(w, v, "initial", a->initial)) < 0 ||
-	    (r = check_cpu_list(w, v, "final", a->final)) < 0)
+	    (r = check_cpu_list(w, "initial", a->initial)) < 0 ||
+	    (r = check_cpu_list(w, "final", a->final)) < 0)
 		return r;
 	return 0;
 }
@@ -341,19 +359,6 @@ static int parse_console_size(struct jw *w, yajl_val v, struct oci_process *p)
 	return 0;
 }
 
-/* Run `fn` on member `key` of obj (if present) with the path pushed. */
-#define WITH_MEMBER(w, obj, key, call)                          \
-	({                                                      \
-		yajl_val v_ = jw_member((obj), (key));          \
-		int r_ = 0;                                     \
-		if (v_) {                                       \
-			size_t m_ = jw_push_key((w), (key));    \
-			r_ = call;                              \
-			jw_pop((w), m_);                        \
-		}                                               \
-		r_;                                             \
-	})
-
 int oci_parse_process_obj(struct jw *w, yajl_val v, struct oci_process *p)
 {
 	size_t mark;
@@ -363,21 +368,21 @@ int oci_parse_process_obj(struct jw *w, yajl_val v, struct oci_process *p)
 	if ((r = jw_want_object(w, v)) < 0)
 		return r;
 	if ((r = jw_key_bool(w, v, "terminal", &p->terminal, NULL)) < 0 ||
-	    (r = WITH_MEMBER(w, v, "consoleSize", parse_console_size(w, v_, p))) < 0 ||
-	    (r = WITH_MEMBER(w, v, "user", parse_user(w, v_, &p->user))) < 0 ||
+	    (r = JW_WITH_MEMBER(w, v, "consoleSize", parse_console_size(w, v_, p))) < 0 ||
+	    (r = JW_WITH_MEMBER(w, v, "user", parse_user(w, v_, &p->user))) < 0 ||
 	    (r = jw_key_str_array(w, v, "args", &p->args, &p->n_args)) < 0 ||
 	    (r = jw_key_str(w, v, "commandLine", false, &p->command_line)) < 0 ||
 	    (r = jw_key_str_array(w, v, "env", &p->env, &p->n_env)) < 0 ||
 	    (r = jw_key_str(w, v, "cwd", true, &p->cwd)) < 0 ||
-	    (r = WITH_MEMBER(w, v, "capabilities", parse_caps(w, v_, &p->caps))) < 0 ||
+	    (r = JW_WITH_MEMBER(w, v, "capabilities", parse_caps(w, v_, &p->caps))) < 0 ||
 	    (r = parse_rlimits(w, v, p)) < 0 ||
 	    (r = jw_key_bool(w, v, "noNewPrivileges", &p->no_new_privileges, NULL)) < 0 ||
 	    (r = jw_key_str(w, v, "apparmorProfile", false, &p->apparmor_profile)) < 0 ||
 	    (r = jw_key_opt_i64(w, v, "oomScoreAdj", INT32_MIN, INT32_MAX, &p->oom_score_adj)) < 0 ||
 	    (r = jw_key_str(w, v, "selinuxLabel", false, &p->selinux_label)) < 0 ||
-	    (r = WITH_MEMBER(w, v, "scheduler", parse_scheduler(w, v_, &p->scheduler))) < 0 ||
-	    (r = WITH_MEMBER(w, v, "ioPriority", parse_io_priority(w, v_, &p->io_priority))) < 0 ||
-	    (r = WITH_MEMBER(w, v, "execCPUAffinity", parse_cpu_affinity(w, v_, &p->exec_cpu_affinity))) < 0)
+	    (r = JW_WITH_MEMBER(w, v, "scheduler", parse_scheduler(w, v_, &p->scheduler))) < 0 ||
+	    (r = JW_WITH_MEMBER(w, v, "ioPriority", parse_io_priority(w, v_, &p->io_priority))) < 0 ||
+	    (r = JW_WITH_MEMBER(w, v, "execCPUAffinity", parse_cpu_affinity(w, v_, &p->exec_cpu_affinity))) < 0)
 		return r;
 	if (p->n_args == 0) {
 		mark = jw_push_key(w, "args");
@@ -556,24 +561,24 @@ static int parse_document(struct jw *w, yajl_val doc, struct oci_config *cfg)
 		jw_pop(w, mark);
 		return r;
 	}
-	if ((r = WITH_MEMBER(w, doc, "root", parse_root(w, v_, &cfg->root))) < 0)
+	if ((r = JW_WITH_MEMBER(w, doc, "root", parse_root(w, v_, &cfg->root))) < 0)
 		return r;
 
 	if (jw_member(doc, "process")) {
 		cfg->has_process = true;
-		if ((r = WITH_MEMBER(w, doc, "process", oci_parse_process_obj(w, v_, &cfg->process))) < 0)
+		if ((r = JW_WITH_MEMBER(w, doc, "process", oci_parse_process_obj(w, v_, &cfg->process))) < 0)
 			return r;
 	}
 	if ((r = jw_key_str(w, doc, "hostname", false, &cfg->hostname)) < 0 ||
 	    (r = jw_key_str(w, doc, "domainname", false, &cfg->domainname)) < 0 ||
 	    (r = jw_key_array(w, doc, "mounts", sizeof(*cfg->mounts), (void **)&cfg->mounts, &cfg->n_mounts,
 			      parse_mount, NULL)) < 0 ||
-	    (r = WITH_MEMBER(w, doc, "hooks", parse_hooks(w, v_, cfg))) < 0 ||
+	    (r = JW_WITH_MEMBER(w, doc, "hooks", parse_hooks(w, v_, cfg))) < 0 ||
 	    (r = jw_key_str_map(w, doc, "annotations", &cfg->annotations, &cfg->n_annotations)) < 0)
 		return r;
 	if (jw_member(doc, "linux")) {
 		cfg->has_linux = true;
-		if ((r = WITH_MEMBER(w, doc, "linux", oci_parse_linux_obj(w, v_, &cfg->linux_))) < 0)
+		if ((r = JW_WITH_MEMBER(w, doc, "linux", oci_parse_linux_obj(w, v_, &cfg->linux_))) < 0)
 			return r;
 	}
 	return 0;

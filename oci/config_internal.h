@@ -17,4 +17,22 @@ int oci_parse_idmaps(struct jw *w, yajl_val obj, const char *key, struct oci_idm
 
 bool oci_path_is_absolute(const char *p);
 
+/* Closed name sets the parser accepts; features.c reports the same tables. */
+struct oci_name_value {
+	const char *name;
+	int value;
+};
+extern const struct oci_name_value oci_seccomp_actions[];
+extern const size_t oci_n_seccomp_actions;
+extern const struct oci_name_value oci_seccomp_ops[];
+extern const size_t oci_n_seccomp_ops;
+extern const char *const oci_seccomp_archs[];
+extern const size_t oci_n_seccomp_archs;
+extern const char *const oci_seccomp_flags[];
+extern const size_t oci_n_seccomp_flags;
+extern const struct oci_name_value oci_mpol_modes[];
+extern const size_t oci_n_mpol_modes;
+extern const char *const oci_mpol_flags[];
+extern const size_t oci_n_mpol_flags;
+
 #endif

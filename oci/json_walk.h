@@ -77,6 +77,20 @@ int jw_key_opt_i64(struct jw *w, yajl_val obj, const char *key, int64_t min, int
 int jw_key_str_array(struct jw *w, yajl_val obj, const char *key, char ***out, size_t *n);
 int jw_key_str_map(struct jw *w, yajl_val obj, const char *key, struct oci_kv **out, size_t *n);
 
+/* Evaluate `call` (which may use v_, the member's value) with `key` pushed
+ * on the path, if obj has that member; yields call's result, or 0. */
+#define JW_WITH_MEMBER(w, obj, key, call)                       \
+	({                                                      \
+		yajl_val v_ = jw_member((obj), (key));          \
+		int r_ = 0;                                     \
+		if (v_) {                                       \
+			size_t m_ = jw_push_key((w), (key));    \
+			r_ = (call);                            \
+			jw_pop((w), m_);                        \
+		}                                               \
+		r_;                                             \
+	})
+
 /* Arrays and maps of objects: the element array is allocated zeroed and
  * handed to *out / *n before the elements are filled, so the owner's free
  * routine releases whatever was parsed when an element fails. */

@@ -58,4 +58,11 @@ int rootfs_pivot(const struct rootfs_spec *s, struct hull_err *err);
 /* maskedPaths, readonlyPaths, root.readonly, linux.rootfsPropagation. */
 int rootfs_finalize(const struct rootfs_spec *s, struct hull_err *err);
 
+/* After the pivot (root is "/"), for a pty created inside the container:
+ * whatever the image has at /dev/console is removed (never followed), an
+ * empty file is created and slave_fd is bind-mounted onto that file's fd.
+ * Same as console_slave_fd in rootfs_prepare, for callers that make the pty
+ * only after pivoting. */
+int rootfs_bind_console(int slave_fd, struct hull_err *err);
+
 #endif

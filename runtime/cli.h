@@ -37,3 +37,34 @@ bool cli_wants_help(int argc, char **argv, const char *usage);
 const char *cli_default_root(void);
 
 #endif
+
+/* ---- create / run shared option handling (cmd_create.c) ---------------- */
+
+struct create_args {
+	const char *id;
+	const char *bundle;            /* -b; NULL = cwd */
+	const char *console_socket;
+	const char *pid_file;
+	unsigned preserve_fds;
+	bool no_pivot, no_new_keyring, vm;
+	bool detach, keep;             /* run only */
+};
+
+/* Parse create's (is_run: run's) flags and the ID.  Returns 0, or 1 with err. */
+int cli_parse_create(int argc, char **argv, bool is_run, struct create_args *a, struct hull_err *err);
+
+struct launch_opts;
+struct launch_result;
+/* Load <bundle>/config.json, pick the handler, launch. 0 or negative errno. */
+int cli_create_container(const struct hull_globals *g, const struct create_args *a, int mode,
+			 struct launch_result *res, struct hull_err *err);
+
+struct hull_container;
+/* poststart hooks of a started container (cmd_start.c); error = spec failure. */
+int cli_run_poststart(struct hull_container *c, struct hull_err *err);
+
+/* `run` argument classification (see cmd_run.c): true = an image run. */
+bool cli_is_image_run(int argc, char **argv);
+
+/* "9", "KILL", "SIGKILL", "RTMIN+1" -> signal number; -1 if invalid (cmd_kill.c). */
+int cli_parse_signal(const char *s);

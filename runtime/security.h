@@ -129,6 +129,11 @@ int sec_seccomp_build(const struct oci_seccomp *sc, struct sec_seccomp_prog **ou
 		      struct hull_err *err);
 void sec_seccomp_prog_free(struct sec_seccomp_prog *p);
 bool sec_seccomp_uses_notify(const struct sec_seccomp_prog *p);
+/* Same question asked of the config (no build): the runtime must then call
+ * sec_finalize_process() while a parent that can forward the listener fd to
+ * listenerPath is still there — for `create`, before the init reports READY
+ * and waits on exec.fifo (what runc does), not after `start`. */
+bool sec_seccomp_config_uses_notify(const struct oci_seccomp *sc);
 /* The libseccomp PFC text of the filter (for tests and --debug); caller frees. */
 int sec_seccomp_export_pfc(const struct oci_seccomp *sc, char **out, struct hull_err *err);
 

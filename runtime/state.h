@@ -4,9 +4,10 @@
  *   state.json   the record below, replaced atomically (temp file + rename)
  *   exec.fifo    exists from `create` until `start` (runc's design): the init
  *                blocks opening it for writing; its presence means "created"
- *   config.json  a copy of the bundle's config, kept only when the container
- *                has poststart/poststop hooks (the spec: updates to the
- *                bundle after create must not affect the container)
+ *   config.json  a copy of the bundle's config as it was at create (the
+ *                spec: later edits of the bundle must not affect the
+ *                container); read by exec (process defaults) and by start /
+ *                delete only when the container has poststart/poststop hooks
  *
  * Locking: hull_container_load(…, HULL_LOCK_EX) takes flock() on the state
  * directory; commands that change a container (start, kill, delete, pause,
@@ -67,7 +68,7 @@ struct hull_container {
 	bool terminal;              /* process.terminal */
 	bool systemd_cgroup;
 	bool no_new_keyring;
-	bool has_hooks;             /* config.json copy kept in dir (poststart/poststop hooks) */
+	unsigned hooks_mask;        /* bit (1 << enum oci_hook_kind) per kind the config has */
 	bool vm;                    /* VM isolation handler */
 	char *handler;              /* handler name ("container" or e.g. "vm") */
 };

@@ -1,0 +1,851 @@
+#include "runtime/launch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroups/cgroup.h"
+#include "lib/cleanup.h"
+#include "lib/fs.h"
+#include "lib/log.h"
+#include "rootfs/rootfs.h"
+#include "runtime/console.h"
+#include "runtime/hooks.h"
+#include "runtime/security.h"
+#include "runtime/spawn.h"
+
+#ifndef KEYCTL_JOIN_SESSION_KEYRING
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+#endif
+
+#define EXEC_FIFO "exec.fifo"
+
+/* Everything the init needs, computed by the parent before clone. */
+struct init_plan {
+	const struct launch_opts *o;
+	const char *rootfs;
+	struct hull_cgroup *cg;
+	int sync_fd;                   /* child end */
+	int fifo_fd;                   /* O_PATH of exec.fifo (create), else -1 */
+	int console_fd;                /* connected console socket / proxy socket, else -1 */
+	bool fast;                     /* namespaces created by the clone itself */
+	int new_flags;                 /* CLONE_NEW* to create */
+	int clone_flags;               /* the subset the clone creates (fast path) */
+	bool defer_cgroupns;           /* unshare CLONE_NEWCGROUP after placement */
+	bool userns;                   /* the container has its own user ns (new or joined) */
+	bool cgroupns;
+	bool new_mountns;
+	int join_fd[OCI_NS__COUNT];    /* setns targets, -1 when not joined */
+	int ns_flags;                  /* every namespace the container has apart from the host's */
+	unsigned preserve_fds;
+};
+
+/* ---- validation ---------------------------------------------------------- */
+
+static int validate_config(const struct launch_opts *o, struct init_plan *p, struct hull_err *err)
+{
+	const struct oci_config *cfg = o->cfg;
+	const struct oci_linux *l = &cfg->linux_;
+	bool have[OCI_NS__COUNT] = { 0 };
+
+	if (!cfg->root.path || !*cfg->root.path)
+		return hull_errf(err, EINVAL, "config.json: .root.path is required");
+	if (!cfg->has_process || !cfg->process.n_args)
+		return hull_errf(err, EINVAL, "config.json: .process.args: must be a non-empty array");
+	for (size_t i = 0; i < l->n_namespaces; i++) {
+		const struct oci_namespace *ns = &l->namespaces[i];
+		if (have[ns->type])
+			return hull_errf(err, EINVAL, "config.json: .linux.namespaces[%zu]: duplicate namespace `%s`",
+					 i, oci_ns_type_name(ns->type));
+		have[ns->type] = true;
+		p->ns_flags |= ns->clone_flag;
+		if (ns->path && *ns->path) {
+			p->join_fd[ns->type] = open(ns->path, O_RDONLY | O_CLOEXEC);
+			if (p->join_fd[ns->type] < 0)
+				return hull_errf_sys(err, errno, "config.json: .linux.namespaces[%zu].path `%s`", i,
+						     ns->path);
+		} else {
+			p->new_flags |= ns->clone_flag;
+		}
+	}
+	p->userns = have[OCI_NS_USER];
+	p->cgroupns = have[OCI_NS_CGROUP];
+	p->new_mountns = (p->new_flags & CLONE_NEWNS) != 0;
+	if (!have[OCI_NS_MOUNT])
+		return hull_errf(err, EINVAL, "config.json: .linux.namespaces: a `mount` namespace is required");
+	if ((p->new_flags & CLONE_NEWUSER) && (!l->n_uid_mappings || !l->n_gid_mappings))
+		return hull_errf(err, EINVAL, "config.json: .linux.uidMappings/gidMappings: required with a new user namespace");
+	if (!p->userns && (l->n_uid_mappings || l->n_gid_mappings))
+		return hull_errf(err, EINVAL, "config.json: .linux.uidMappings: set without a `user` namespace");
+	if (o->g->rootless && !p->userns)
+		return hull_errf(err, EPERM, "config.json: .linux.namespaces: rootless containers need a `user` namespace (try `hull spec --rootless`)");
+	if ((cfg->hostname || cfg->domainname) && !have[OCI_NS_UTS])
+		return hull_errf(err, EINVAL, "config.json: .hostname: setting it needs a `uts` namespace");
+	if (l->has_time_offsets && !(p->new_flags & CLONE_NEWTIME))
+		return hull_errf(err, EINVAL, "config.json: .linux.timeOffsets: needs a new `time` namespace");
+	for (size_t i = 0; i < l->n_sysctl; i++) {
+		const char *k = l->sysctl[i].key;
+		if (!*k || strchr(k, '/') || strstr(k, "..") || k[0] == '.')
+			return hull_errf(err, EINVAL, "config.json: .linux.sysctl: invalid key `%.64s`", k);
+	}
+	if (cfg->process.terminal && !o->console_socket && !o->proxy_console)
+		return hull_errf(err, EINVAL, "config.json: .process.terminal is true: --console-socket is required (hull would detach)");
+	return 0;
+}
+
+/* ---- parent helpers ------------------------------------------------------- */
+
+static int write_map(pid_t pid, const char *file, const struct oci_idmap *m, size_t n, struct hull_err *err)
+{
+	char path[64], buf[4096];
+	size_t len = 0;
+
+	for (size_t i = 0; i < n && len < sizeof(buf) - 40; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%u %u %u\n", m[i].container_id, m[i].host_id,
+					m[i].size);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	if (hull_write_file(path, buf, len, err) < 0)
+		return hull_err_wrap(err, "config.json: .linux.%s", !strcmp(file, "uid_map") ? "uidMappings" : "gidMappings");
+	return 0;
+}
+
+static int write_maps(pid_t pid, const struct oci_config *cfg, bool rootless, struct hull_err *err)
+{
+	const struct oci_linux *l = &cfg->linux_;
+	char path[64];
+	int r;
+
+	if (rootless) {
+		/* An unprivileged writer may only map its gid after denying setgroups. */
+		snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+		if ((r = hull_write_file(path, "deny", 4, err)) < 0 && r != -ENOENT)
+			return r;
+	}
+	if ((r = write_map(pid, "uid_map", l->uid_mappings, l->n_uid_mappings, err)) < 0)
+		return r;
+	return write_map(pid, "gid_map", l->gid_mappings, l->n_gid_mappings, err);
+}
+
+static bool host_id_of_root(const struct oci_idmap *m, size_t n, uint32_t *host)
+{
+	for (size_t i = 0; i < n; i++)
+		if (m[i].container_id == 0 && m[i].size > 0) {
+			*host = m[i].host_id;
+			return true;
+		}
+	return false;
+}
+
+int hull_write_pid_file(const char *path, pid_t pid, struct hull_err *err)
+{
+	char buf[16];
+	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+
+	if (hull_write_file_atomic(path, buf, (size_t)n, 0644, err) < 0)
+		return hull_err_wrap(err, "--pid-file");
+	return 0;
+}
+
+static char *state_for_hooks(const struct hull_container *c, enum hull_status st)
+{
+	return hull_container_state_json(c, st, false);
+}
+
+/* ---- the child ------------------------------------------------------------ */
+
+static int join_namespaces(struct init_plan *p, struct hull_err *err)
+{
+	/* Joining from the host first works for namespaces the host user ns owns;
+	 * whatever fails with EPERM is retried from inside the joined user ns. */
+	bool pending[OCI_NS__COUNT] = { 0 };
+	static const int order[] = { OCI_NS_IPC, OCI_NS_UTS, OCI_NS_NETWORK, OCI_NS_PID, OCI_NS_TIME,
+				     OCI_NS_CGROUP, OCI_NS_MOUNT };
+
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+		int t = order[i];
+		if (p->join_fd[t] < 0)
+			continue;
+		if (setns(p->join_fd[t], 0) < 0) {
+			if (errno != EPERM || p->join_fd[OCI_NS_USER] < 0)
+				return hull_errf_sys(err, errno, "join the %s namespace", oci_ns_type_name(t));
+			pending[t] = true;
+		}
+	}
+	if (p->join_fd[OCI_NS_USER] >= 0 && setns(p->join_fd[OCI_NS_USER], CLONE_NEWUSER) < 0)
+		return hull_errf_sys(err, errno, "join the user namespace");
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+		int t = order[i];
+		if (pending[t] && setns(p->join_fd[t], 0) < 0)
+			return hull_errf_sys(err, errno, "join the %s namespace", oci_ns_type_name(t));
+	}
+	return 0;
+}
+
+static int write_time_offsets(const struct oci_linux *l, struct hull_err *err)
+{
+	char buf[128];
+	size_t len = 0;
+
+	if (l->has_monotonic_offset)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "monotonic %lld %u\n",
+					(long long)l->monotonic_offset.secs, l->monotonic_offset.nanosecs);
+	if (l->has_boottime_offset)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "boottime %lld %u\n",
+					(long long)l->boottime_offset.secs, l->boottime_offset.nanosecs);
+	if (!len)
+		return 0;
+	if (hull_write_file("/proc/self/timens_offsets", buf, len, err) < 0)
+		return hull_err_wrap(err, "config.json: .linux.timeOffsets");
+	return 0;
+}
+
+/* General path: join, unshare, and fork the init if a pid/time namespace
+ * only applies to children.  Returns in the process that becomes the init. */
+static void child_namespaces(struct init_plan *p)
+{
+	const struct oci_config *cfg = p->o->cfg;
+	struct hull_err err = { 0 };
+	struct sync_msg m;
+	int rest = p->new_flags & ~(CLONE_NEWUSER | CLONE_NEWTIME);
+	bool fork_needed;
+	pid_t pid;
+
+	if (join_namespaces(p, &err) < 0)
+		sync_fail(p->sync_fd, &err);
+	if (p->new_flags & CLONE_NEWUSER) {
+		if (unshare(CLONE_NEWUSER) < 0) {
+			hull_errf_sys(&err, errno, "unshare the user namespace");
+			sync_fail(p->sync_fd, &err);
+		}
+		sync_send(p->sync_fd, SYNC_USERNS, 0, NULL);
+		if (sync_expect(p->sync_fd, SYNC_MAPS_DONE, &m, &err) < 0)
+			_exit(1);
+	}
+	if (p->new_flags & CLONE_NEWTIME) {
+		if (unshare(CLONE_NEWTIME) < 0) {
+			hull_errf_sys(&err, errno, "unshare the time namespace");
+			sync_fail(p->sync_fd, &err);
+		}
+		if (write_time_offsets(&cfg->linux_, &err) < 0)
+			sync_fail(p->sync_fd, &err);
+	}
+	if (rest && unshare(rest) < 0) {
+		hull_errf_sys(&err, errno, "unshare namespaces 0x%x", rest);
+		sync_fail(p->sync_fd, &err);
+	}
+	fork_needed = (p->new_flags & (CLONE_NEWPID | CLONE_NEWTIME)) || p->join_fd[OCI_NS_PID] >= 0 ||
+		      p->join_fd[OCI_NS_TIME] >= 0;
+	if (!fork_needed)
+		return;
+	pid = spawn_clone(CLONE_PARENT, -1, NULL);
+	if (pid < 0) {
+		hull_errf_sys(&err, errno, "fork the container init");
+		sync_fail(p->sync_fd, &err);
+	}
+	if (pid == 0)
+		return;
+	/* We are still in the runtime's pid namespace: pid is its view too. */
+	sync_send(p->sync_fd, SYNC_PID, pid, NULL);
+	_exit(0);
+}
+
+static int apply_sysctl(const struct oci_linux *l, struct hull_err *err)
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < l->n_sysctl; i++) {
+		char *q;
+		snprintf(path, sizeof(path), "/proc/sys/%s", l->sysctl[i].key);
+		for (q = path + 10; *q; q++)
+			if (*q == '.')
+				*q = '/';
+		if (hull_write_file(path, l->sysctl[i].value, strlen(l->sysctl[i].value), err) < 0)
+			return hull_err_wrap(err, "config.json: .linux.sysctl `%s`", l->sysctl[i].key);
+	}
+	return 0;
+}
+
+/* Wait until `start` opens the fifo; then "0" tells it we are going on. */
+static int wait_for_start_fifo(struct init_plan *p, int *fifo_w, struct hull_err *err)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", p->fifo_fd);
+	while ((*fifo_w = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+		if (errno != EINTR)
+			return hull_errf_sys(err, errno, "open %s", EXEC_FIFO);
+	close(p->fifo_fd);
+	p->fifo_fd = -1;
+	if (hull_write_all(*fifo_w, "0", 1) < 0)
+		return hull_errf_sys(err, errno, "write %s", EXEC_FIFO);
+	return 0;
+}
+
+/* After start: errors go to whoever waits for the exec (start reads the
+ * fifo; run reads the sync socket). */
+__attribute__((noreturn)) static void init_fail_after_start(struct init_plan *p, int fifo_w, const struct hull_err *err)
+{
+	if (fifo_w >= 0) {
+		dprintf(fifo_w, "%d:%s", err->code, err->msg);
+		_exit(err->code == ENOENT ? 127 : err->code == EACCES ? 126 : 1);
+	}
+	sync_fail(p->sync_fd, err);
+}
+
+static int send_notify_fd(int fd, void *arg)
+{
+	struct init_plan *p = arg;
+	struct hull_err err = { 0 };
+
+	return hull_send_fd(p->sync_fd, fd, "seccomp", &err);
+}
+
+__attribute__((noreturn)) static void container_init(struct init_plan *p)
+{
+	const struct launch_opts *o = p->o;
+	const struct oci_config *cfg = o->cfg;
+	struct hull_err err = { 0 };
+	struct sync_msg m;
+	struct rootfs_spec rs = {
+		.cfg = cfg,
+		.rootfs = p->rootfs,
+		.bundle = o->bundle,
+		.no_pivot = o->no_pivot,
+		.userns = p->userns,
+		.cgroup = p->cg,
+		.cgroupns = p->cgroupns,
+		.console_slave_fd = -1,
+	};
+	struct hull_handler_ctx hctx = {
+		.cfg = cfg, .proc = &cfg->process, .rootfs = p->rootfs, .bundle = o->bundle, .id = o->id,
+	};
+	struct sec_process_opts so = {
+		.proc = &cfg->process,
+		.seccomp = &cfg->linux_.seccomp,
+		.personality = &cfg->linux_.personality,
+		.preserve_fds = p->preserve_fds,
+		.in_userns = p->userns,
+		.send_notify_fd = send_notify_fd,
+		.arg = p,
+	};
+	int fifo_w = -1;
+
+	if (p->userns) {
+		/* Become the namespace's root where it is mapped (mounts, chown). */
+		if (setresgid(0, 0, 0) < 0 && errno != EINVAL)
+			goto fail_errno_setgid;
+		if (setresuid(0, 0, 0) < 0 && errno != EINVAL)
+			goto fail_errno_setuid;
+	}
+	if (setsid() < 0 && errno != EPERM) {
+		hull_errf_sys(&err, errno, "setsid");
+		goto fail;
+	}
+	if (!o->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 &&
+	    errno != ENOSYS && errno != EACCES && errno != EPERM && errno != EDQUOT) {
+		hull_errf_sys(&err, errno, "create a session keyring");
+		goto fail;
+	}
+	if (p->new_mountns && rootfs_prepare(&rs, &err) < 0)
+		goto fail;
+	if (cfg->hooks[OCI_HOOK_PRESTART].n || cfg->hooks[OCI_HOOK_CREATE_RUNTIME].n) {
+		sync_send(p->sync_fd, SYNC_HOOKS, 0, NULL);
+		if (sync_expect(p->sync_fd, SYNC_HOOKS_DONE, &m, &err) < 0)
+			_exit(1);
+	}
+	if (cfg->hooks[OCI_HOOK_CREATE_CONTAINER].n) {
+		struct hull_container hc = { .id = (char *)o->id, .bundle = (char *)o->bundle,
+					     .rootfs = (char *)p->rootfs, .pid = 0 };
+		_cleanup_free_ char *st = NULL;
+		hc.annotations = cfg->annotations;
+		hc.n_annotations = cfg->n_annotations;
+		st = state_for_hooks(&hc, HULL_STATUS_CREATING);
+		if (hull_hooks_run(cfg, OCI_HOOK_CREATE_CONTAINER, st, &err) < 0)
+			goto fail;
+	}
+	if (o->handler->prepare && o->handler->prepare(&hctx, &err) < 0)
+		goto fail;
+	if (p->new_mountns && rootfs_pivot(&rs, &err) < 0)
+		goto fail;
+	if (cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0) {
+		hull_errf_sys(&err, errno, "config.json: .hostname `%s`", cfg->hostname);
+		goto fail;
+	}
+	if (cfg->domainname && setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0) {
+		hull_errf_sys(&err, errno, "config.json: .domainname `%s`", cfg->domainname);
+		goto fail;
+	}
+	if (apply_sysctl(&cfg->linux_, &err) < 0)
+		goto fail;
+	if (cfg->process.terminal) {
+		if (hull_console_setup(p->console_fd, cfg->process.has_console_size ? cfg->process.console_height : 0,
+				       cfg->process.has_console_size ? cfg->process.console_width : 0,
+				       p->new_mountns, &err) < 0)
+			goto fail;
+		close(p->console_fd);
+		p->console_fd = -1;
+	}
+	if (p->new_mountns && rootfs_finalize(&rs, &err) < 0)
+		goto fail;
+	sync_send(p->sync_fd, SYNC_READY, 0, NULL);
+
+	if (o->mode == LAUNCH_CREATE) {
+		if (wait_for_start_fifo(p, &fifo_w, &err) < 0)
+			init_fail_after_start(p, fifo_w, &err);
+	} else if (sync_expect(p->sync_fd, SYNC_START, &m, &err) < 0) {
+		_exit(1);
+	}
+	if (cfg->hooks[OCI_HOOK_START_CONTAINER].n) {
+		struct hull_container hc = { .id = (char *)o->id, .bundle = (char *)o->bundle,
+					     .rootfs = (char *)p->rootfs, .pid = 1 };
+		_cleanup_free_ char *st = NULL;
+		hc.annotations = cfg->annotations;
+		hc.n_annotations = cfg->n_annotations;
+		st = state_for_hooks(&hc, HULL_STATUS_CREATED);
+		if (hull_hooks_run(cfg, OCI_HOOK_START_CONTAINER, st, &err) < 0)
+			init_fail_after_start(p, fifo_w, &err);
+	}
+	spawn_reset_signals();
+	if (sec_finalize_process(&so, &err) < 0)
+		init_fail_after_start(p, fifo_w, &err);
+	o->handler->exec(&hctx, &err);
+	init_fail_after_start(p, fifo_w, &err);
+
+fail_errno_setgid:
+	hull_errf_sys(&err, errno, "setresgid(0) in the user namespace");
+	goto fail;
+fail_errno_setuid:
+	hull_errf_sys(&err, errno, "setresuid(0) in the user namespace");
+fail:
+	sync_fail(p->sync_fd, &err);
+}
+
+__attribute__((noreturn)) static void child_main(struct init_plan *p, int parent_end)
+{
+	struct hull_err err = { 0 };
+	struct sync_msg m;
+
+	close(parent_end);
+	if (sync_expect(p->sync_fd, SYNC_GO, &m, &err) < 0)
+		_exit(1);
+	if (!p->fast)
+		child_namespaces(p);
+	else if (p->defer_cgroupns && unshare(CLONE_NEWCGROUP) < 0) {
+		hull_errf_sys(&err, errno, "unshare the cgroup namespace");
+		sync_fail(p->sync_fd, &err);
+	}
+	container_init(p);
+}
+
+/* ---- the parent ----------------------------------------------------------- */
+
+static void plan_close(struct init_plan *p)
+{
+	for (int i = 0; i < OCI_NS__COUNT; i++)
+		if (p->join_fd[i] >= 0) {
+			close(p->join_fd[i]);
+			p->join_fd[i] = -1;
+		}
+	if (p->fifo_fd >= 0)
+		close(p->fifo_fd);
+	if (p->console_fd >= 0)
+		close(p->console_fd);
+	p->fifo_fd = p->console_fd = -1;
+}
+
+static int resolve_rootfs(const struct launch_opts *o, char **out, struct hull_err *err)
+{
+	_cleanup_free_ char *joined = NULL;
+	const char *path = o->cfg->root.path;
+	char *real;
+	struct stat st;
+
+	if (path[0] != '/') {
+		if (asprintf(&joined, "%s/%s", o->bundle, path) < 0)
+			return hull_errf_sys(err, ENOMEM, "rootfs path");
+		path = joined;
+	}
+	real = realpath(path, NULL);
+	if (!real)
+		return hull_errf_sys(err, errno, "config.json: .root.path `%s`", o->cfg->root.path);
+	if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		free(real);
+		return hull_errf(err, ENOTDIR, "config.json: .root.path `%s`: not a directory", o->cfg->root.path);
+	}
+	*out = real;
+	return 0;
+}
+
+static int make_cgroup(const struct launch_opts *o, struct hull_cgroup **cg, struct hull_err *err)
+{
+	const struct oci_linux *l = &o->cfg->linux_;
+	int r = hull_cgroup_create(l->cgroups_path, o->id, l->resources.present ? &l->resources : NULL,
+				   o->g->systemd_cgroup, cg, err);
+
+	if (r < 0 && o->g->rootless && (r == -EACCES || r == -EPERM || r == -EROFS)) {
+		/* Rootless without a delegated cgroup: run unconfined, like runc. */
+		hull_debug("rootless: no cgroup (%s)", err->msg);
+		hull_err_clear(err);
+		*cg = NULL;
+		return 0;
+	}
+	return r;
+}
+
+static void kill_and_reap(pid_t pid, bool ours)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	if (ours)
+		spawn_wait(pid);
+}
+
+int launch_container(const struct launch_opts *o, struct launch_result *res, struct hull_err *err)
+{
+	struct init_plan p = { .o = o, .sync_fd = -1, .fifo_fd = -1, .console_fd = -1,
+			       .preserve_fds = o->preserve_fds };
+	_cleanup_free_ char *rootfs = NULL;
+	int sv[2] = { -1, -1 }, proxy_sv[2] = { -1, -1 };
+	int cgroup_fd = -1, r;
+	bool placed = false, rootless = o->g->rootless;
+	pid_t child = -1, init_pid = -1;
+	struct hull_container *c = NULL;
+	struct sync_msg m;
+	char path[PATH_MAX];
+	uint32_t root_uid = 0, root_gid = 0;
+
+	*res = (struct launch_result){ .sync_fd = -1, .console_master = -1 };
+	for (int i = 0; i < OCI_NS__COUNT; i++)
+		p.join_fd[i] = -1;
+	if ((r = validate_config(o, &p, err)) < 0)
+		goto out_plan;
+	if ((r = resolve_rootfs(o, &rootfs, err)) < 0)
+		goto out_plan;
+	p.rootfs = rootfs;
+	if (p.userns) {
+		host_id_of_root(o->cfg->linux_.uid_mappings, o->cfg->linux_.n_uid_mappings, &root_uid);
+		host_id_of_root(o->cfg->linux_.gid_mappings, o->cfg->linux_.n_gid_mappings, &root_gid);
+	}
+
+	if ((r = hull_container_new(o->g->root, o->id, &c, err)) < 0)
+		goto out_plan;
+	res->c = c;
+	if ((r = make_cgroup(o, &res->cg, err)) < 0)
+		goto fail;
+	p.cg = res->cg;
+	if (o->mode == LAUNCH_CREATE) {
+		if (mkfifoat(c->dir_fd, EXEC_FIFO, 0600) < 0) {
+			r = hull_errf_sys(err, errno, "mkfifo %s/%s", c->dir, EXEC_FIFO);
+			goto fail;
+		}
+		if (p.userns && fchownat(c->dir_fd, EXEC_FIFO, root_uid, root_gid, 0) < 0) {
+			r = hull_errf_sys(err, errno, "chown %s/%s", c->dir, EXEC_FIFO);
+			goto fail;
+		}
+		p.fifo_fd = openat(c->dir_fd, EXEC_FIFO, O_PATH | O_CLOEXEC);
+		if (p.fifo_fd < 0) {
+			r = hull_errf_sys(err, errno, "open %s/%s", c->dir, EXEC_FIFO);
+			goto fail;
+		}
+	}
+	if (o->cfg->process.terminal) {
+		if (o->console_socket) {
+			if ((p.console_fd = hull_console_connect(o->console_socket, err)) < 0) {
+				r = p.console_fd;
+				goto fail;
+			}
+		} else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, proxy_sv) < 0) {
+			r = hull_errf_sys(err, errno, "socketpair");
+			goto fail;
+		} else {
+			p.console_fd = proxy_sv[1];
+		}
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = hull_errf_sys(err, errno, "socketpair");
+		goto fail;
+	}
+	p.sync_fd = sv[1];
+
+	/* The fast path: one clone3 creates every namespace. */
+	p.fast = !o->cfg->linux_.has_time_offsets;
+	for (int i = 0; i < OCI_NS__COUNT; i++)
+		if (p.join_fd[i] >= 0)
+			p.fast = false;
+	p.clone_flags = p.new_flags;
+	if (res->cg && hull_cgroup_layout(res->cg) == HULL_CGROUP_V2)
+		cgroup_fd = hull_cgroup_v2_dirfd(res->cg);
+	if ((p.new_flags & CLONE_NEWCGROUP) && cgroup_fd < 0) {
+		p.clone_flags &= ~CLONE_NEWCGROUP;
+		p.defer_cgroupns = true;
+	}
+	child = spawn_clone(p.fast ? (uint64_t)p.clone_flags : 0, cgroup_fd, &placed);
+	if (child < 0) {
+		r = hull_errf_sys(err, errno, "clone the container init");
+		goto fail;
+	}
+	if (child == 0)
+		child_main(&p, sv[0]);
+	close(sv[1]);
+	p.sync_fd = -1;
+	if (proxy_sv[1] >= 0) {
+		close(proxy_sv[1]);
+		proxy_sv[1] = -1;
+		p.console_fd = -1;
+	}
+	init_pid = child;
+
+	if (res->cg && !placed && (r = hull_cgroup_enter(res->cg, child, err)) < 0)
+		goto fail;
+	if (p.fast && (p.new_flags & CLONE_NEWUSER) && (r = write_maps(child, o->cfg, rootless, err)) < 0)
+		goto fail;
+	if ((r = sync_send(sv[0], SYNC_GO, 0, NULL)) < 0) {
+		r = hull_errf_sys(err, -r, "start the container init");
+		goto fail;
+	}
+	for (;;) {
+		if ((r = sync_recv(sv[0], &m, err)) < 0)
+			goto fail;
+		if (m.type == SYNC_READY)
+			break;
+		switch (m.type) {
+		case SYNC_USERNS:
+			if ((r = write_maps(child, o->cfg, rootless, err)) < 0)
+				goto fail;
+			sync_send(sv[0], SYNC_MAPS_DONE, 0, NULL);
+			break;
+		case SYNC_PID:
+			init_pid = m.val;
+			spawn_wait(child);     /* the intermediate exits right after */
+			child = -1;
+			break;
+		case SYNC_HOOKS: {
+			_cleanup_free_ char *st = NULL;
+			c->pid = init_pid;
+			c->bundle = strdup(o->bundle);
+			c->rootfs = strdup(rootfs);
+			st = state_for_hooks(c, HULL_STATUS_CREATING);
+			if ((r = hull_hooks_run(o->cfg, OCI_HOOK_PRESTART, st, err)) < 0 ||
+			    (r = hull_hooks_run(o->cfg, OCI_HOOK_CREATE_RUNTIME, st, err)) < 0)
+				goto fail;
+			sync_send(sv[0], SYNC_HOOKS_DONE, 0, NULL);
+			break;
+		}
+		case SYNC_ERROR:
+			r = hull_errf(err, m.val > 0 ? m.val : EIO, "%s", m.text);
+			goto fail;
+		default:
+			r = hull_errf(err, EPROTO, "unexpected message %u from the container init", m.type);
+			goto fail;
+		}
+	}
+
+	if (proxy_sv[0] >= 0) {
+		if ((res->console_master = hull_recv_fd(proxy_sv[0], err)) < 0) {
+			r = res->console_master;
+			goto fail;
+		}
+	}
+	res->pid = init_pid;
+	c->pid = init_pid;
+	c->pid_start = hull_proc_start_time(init_pid, NULL);
+	free(c->bundle);
+	free(c->rootfs);
+	c->bundle = strdup(o->bundle);
+	c->rootfs = steal_ptr(rootfs);
+	c->cgroup_path = res->cg ? strdup(hull_cgroup_path(res->cg)) : NULL;
+	c->ns_flags = p.ns_flags;
+	c->userns = p.userns;
+	c->terminal = o->cfg->process.terminal;
+	c->systemd_cgroup = o->g->systemd_cgroup;
+	c->no_new_keyring = o->no_new_keyring;
+	c->hooks_mask = hull_hooks_mask(o->cfg);
+	c->handler = strdup(o->handler->name);
+	c->vm = strcmp(o->handler->name, "container") != 0;
+	if (o->cfg->n_annotations) {
+		c->annotations = calloc(o->cfg->n_annotations, sizeof(*c->annotations));
+		for (size_t i = 0; c->annotations && i < o->cfg->n_annotations; i++) {
+			c->annotations[i].key = strdup(o->cfg->annotations[i].key);
+			c->annotations[i].value = strdup(o->cfg->annotations[i].value);
+			c->n_annotations++;
+		}
+	}
+	if (!c->bundle || !c->handler) {
+		r = hull_errf_sys(err, ENOMEM, "state");
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "%s/config.json", c->dir);
+	if (o->config_text && (r = hull_write_file_atomic(path, o->config_text, o->config_len, 0600, err)) < 0)
+		goto fail;
+	if ((r = hull_container_save(c, err)) < 0)
+		goto fail;
+	if (o->pid_file && (r = hull_write_pid_file(o->pid_file, init_pid, err)) < 0)
+		goto fail;
+	if (o->mode == LAUNCH_RUN)
+		res->sync_fd = steal_fd(sv[0]);
+	else
+		close(sv[0]);
+	if (proxy_sv[0] >= 0)
+		close(proxy_sv[0]);
+	plan_close(&p);
+	return 0;
+
+fail:
+	if (child > 0 && child != init_pid)
+		kill_and_reap(child, true);
+	kill_and_reap(init_pid, init_pid > 0);
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	if (proxy_sv[0] >= 0)
+		close(proxy_sv[0]);
+	if (proxy_sv[1] >= 0)
+		close(proxy_sv[1]);
+	res->pid = 0;
+	res->sync_fd = -1;
+	launch_abort(res);
+out_plan:
+	plan_close(&p);
+	return r < 0 ? r : -EIO;
+}
+
+int launch_start(struct launch_result *res, struct hull_err *err)
+{
+	struct sync_msg m;
+	int r;
+
+	if ((r = sync_send(res->sync_fd, SYNC_START, 0, NULL)) < 0)
+		return hull_errf_sys(err, -r, "start the container");
+	/* The socket is close-on-exec in the init: EOF means execve happened. */
+	for (;;) {
+		r = sync_recv(res->sync_fd, &m, err);
+		if (r == -EPIPE) {
+			hull_err_clear(err);
+			break;
+		}
+		if (r < 0)
+			return r;
+		if (m.type == SYNC_ERROR)
+			return hull_errf(err, m.val > 0 ? m.val : EIO, "%s", m.text);
+	}
+	close(res->sync_fd);
+	res->sync_fd = -1;
+	return 0;
+}
+
+void launch_abort(struct launch_result *res)
+{
+	struct hull_err err = { 0 };
+
+	if (res->pid > 0)
+		kill(res->pid, SIGKILL);
+	if (res->cg) {
+		if (hull_cgroup_destroy(res->cg, true, &err) < 0)
+			hull_warn("cleanup: %s", err.msg);
+		hull_cgroup_free(res->cg);
+		res->cg = NULL;
+	}
+	if (res->c) {
+		hull_container_remove(res->c, &err);
+		hull_container_free(res->c);
+		res->c = NULL;
+	}
+	if (res->sync_fd >= 0)
+		close(res->sync_fd);
+	if (res->console_master >= 0)
+		close(res->console_master);
+	res->sync_fd = res->console_master = -1;
+}
+
+void launch_result_free(struct launch_result *res)
+{
+	if (res->cg)
+		hull_cgroup_free(res->cg);
+	hull_container_free(res->c);
+	if (res->sync_fd >= 0)
+		close(res->sync_fd);
+	if (res->console_master >= 0)
+		close(res->console_master);
+	*res = (struct launch_result){ .sync_fd = -1, .console_master = -1 };
+}
+
+/* ---- teardown -------------------------------------------------------------- */
+
+int hull_container_config(const struct hull_container *c, struct oci_config **out, struct hull_err *err)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/config.json", c->dir);
+	return oci_config_load(path, out, err);
+}
+
+static void wait_gone(const struct hull_container *c, int ms)
+{
+	struct hull_err err = { 0 };
+	int fd = hull_container_pidfd(c, &err);
+
+	if (fd < 0)
+		return;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	while (poll(&p, 1, ms) < 0 && errno == EINTR)
+		;
+	close(fd);
+}
+
+int hull_container_destroy(struct hull_container *c, bool force, struct hull_err *err)
+{
+	enum hull_status st = hull_container_status(c);
+	struct oci_config *cfg = NULL;
+	struct hull_cgroup *cg = NULL;
+	int r;
+
+	if ((st == HULL_STATUS_RUNNING || st == HULL_STATUS_PAUSED) && !force)
+		return hull_errf(err, EBUSY, "cannot delete a %s container (stop it first, or use --force)",
+				 hull_status_name(st));
+	if (c->hooks_mask & (1u << OCI_HOOK_POSTSTOP)) {
+		if (hull_container_config(c, &cfg, err) < 0) {
+			hull_warn("%s: poststop hooks: %s", c->id, err->msg);
+			hull_err_clear(err);
+		}
+	}
+	if ((r = hull_container_cgroup(c, &cg, err)) < 0) {
+		hull_warn("%s: %s", c->id, err->msg);
+		hull_err_clear(err);
+	}
+	if (st != HULL_STATUS_STOPPED) {
+		if (st == HULL_STATUS_PAUSED && cg)
+			hull_cgroup_freeze(cg, false, err);
+		hull_container_kill(c, SIGKILL, false, err);
+		hull_err_clear(err);
+		wait_gone(c, 2000);
+	}
+	if (cg) {
+		if ((r = hull_cgroup_destroy(cg, true, err)) < 0) {
+			hull_cgroup_free(cg);
+			oci_config_free(cfg);
+			return hull_err_wrap(err, "remove cgroup");
+		}
+		hull_cgroup_free(cg);
+	}
+	if (cfg) {
+		_cleanup_free_ char *sj = hull_container_state_json(c, HULL_STATUS_STOPPED, false);
+		hull_hooks_run_logged(cfg, OCI_HOOK_POSTSTOP, sj);
+		oci_config_free(cfg);
+	}
+	return hull_container_remove(c, err);
+}

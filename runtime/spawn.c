@@ -1,0 +1,120 @@
+#include "runtime/spawn.h"
+
+#include <errno.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int sync_send(int fd, enum sync_type type, int32_t val, const char *text)
+{
+	struct sync_msg m = { .type = type, .val = val };
+	size_t len = offsetof(struct sync_msg, text);
+
+	if (text) {
+		size_t n = strnlen(text, sizeof(m.text) - 1);
+		memcpy(m.text, text, n);
+		len += n + 1;
+	}
+	while (send(fd, &m, len, MSG_NOSIGNAL) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+int sync_recv(int fd, struct sync_msg *m, struct hull_err *err)
+{
+	ssize_t n;
+
+	memset(m, 0, offsetof(struct sync_msg, text) + 1);
+	while ((n = recv(fd, m, sizeof(*m) - 1, 0)) < 0)
+		if (errno != EINTR)
+			return hull_errf_sys(err, errno, "read from the container process");
+	if (n == 0)
+		return hull_errf(err, EPIPE, "the container process exited during setup");
+	if ((size_t)n < offsetof(struct sync_msg, text))
+		return hull_errf(err, EPROTO, "short message from the container process");
+	((char *)m)[n] = '\0';
+	if ((size_t)n == offsetof(struct sync_msg, text))
+		m->text[0] = '\0';
+	return 0;
+}
+
+int sync_expect(int fd, enum sync_type type, struct sync_msg *m, struct hull_err *err)
+{
+	int r = sync_recv(fd, m, err);
+
+	if (r < 0)
+		return r;
+	if (m->type == SYNC_ERROR)
+		return hull_errf(err, m->val > 0 ? m->val : EIO, "%s", m->text);
+	if (m->type != type)
+		return hull_errf(err, EPROTO, "unexpected message %u from the container process (want %u)",
+				 m->type, (unsigned)type);
+	return 0;
+}
+
+void sync_fail(int fd, const struct hull_err *err)
+{
+	int code = err->code ? err->code : EIO;
+
+	sync_send(fd, SYNC_ERROR, code, err->msg[0] ? err->msg : strerror(code));
+	_exit(code == ENOENT ? 127 : code == EACCES ? 126 : 1);
+}
+
+pid_t spawn_clone(uint64_t flags, int cgroup_fd, bool *into_cgroup_done)
+{
+	struct clone_args args = {
+		.flags = flags,
+		.exit_signal = SIGCHLD,
+	};
+	long r;
+
+	if (cgroup_fd >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)cgroup_fd;
+	}
+	if (into_cgroup_done)
+		*into_cgroup_done = cgroup_fd >= 0;
+	r = syscall(SYS_clone3, &args, sizeof(args));
+	if (r >= 0 || (errno != ENOSYS && errno != E2BIG))
+		return (pid_t)r;
+	if (into_cgroup_done)
+		*into_cgroup_done = false;
+	/* clone(2) has no CLONE_INTO_CGROUP, and 0x80 means CSIGNAL bits there. */
+	flags &= ~(uint64_t)(CLONE_INTO_CGROUP | CLONE_NEWTIME);
+	return (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+void spawn_reset_signals(void)
+{
+	sigset_t none;
+
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+int spawn_wait(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, __WALL) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return status;
+}
+
+int spawn_exit_code(int status)
+{
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}

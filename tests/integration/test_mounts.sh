@@ -1,0 +1,182 @@
+#!/bin/bash
+# test_mounts.sh — the container's filesystem view, checked from inside:
+# config mounts with their flags (/proc/self/mountinfo), default and
+# configured devices, /dev symlinks, masked and read-only paths, read-only
+# root, rootfsPropagation, bind mounts (ro, rro, propagation, file, relative
+# source), tmpfs options and tmpcopyup, --no-pivot.
+# Env: HULL (default build/hull).  Runs as root.
+set -uo pipefail
+. "$(dirname "$0")/../lib/mount-helpers.sh"
+mh_init test_mounts "$0" "$@"
+
+B=$WORK/b
+
+# ---- default mounts ---------------------------------------------------------
+mh_bundle "$B" . /bin/cat /proc/self/mountinfo
+mh_run "$B"
+MI=$OUT
+check "run prints mountinfo" [ "$RC" = 0 ]
+check "/proc is procfs" [ "$(mi_fstype "$MI" /proc)" = proc ]
+O=$(mi_opts "$MI" /dev) S=$(mi_sbopts "$MI" /dev)
+check "/dev is tmpfs nosuid, mode=755, size=65536k ($O / $S)" \
+	eval '[ "$(mi_fstype "$MI" /dev)" = tmpfs ] && has_opt "$O" nosuid && has_opt "$S" mode=755 && has_opt "$S" size=65536k'
+O=$(mi_opts "$MI" /dev/pts) S=$(mi_sbopts "$MI" /dev/pts)
+check "/dev/pts is devpts nosuid,noexec ptmxmode=666 mode=620 gid=5 ($O / $S)" \
+	eval '[ "$(mi_fstype "$MI" /dev/pts)" = devpts ] && has_opt "$O" nosuid && has_opt "$O" noexec && has_opt "$S" ptmxmode=666 && has_opt "$S" mode=620 && has_opt "$S" gid=5'
+O=$(mi_opts "$MI" /dev/shm)
+check "/dev/shm is tmpfs nosuid,nodev,noexec ($O)" eval '[ "$(mi_fstype "$MI" /dev/shm)" = tmpfs ] && has_opt "$O" nosuid && has_opt "$O" nodev && has_opt "$O" noexec'
+check "/dev/mqueue is mqueue" [ "$(mi_fstype "$MI" /dev/mqueue)" = mqueue ]
+O=$(mi_opts "$MI" /sys)
+check "/sys is sysfs ro,nosuid,nodev,noexec ($O)" eval '[ "$(mi_fstype "$MI" /sys)" = sysfs ] && has_opt "$O" ro && has_opt "$O" nosuid && has_opt "$O" nodev && has_opt "$O" noexec'
+check "/sys/fs/cgroup is mounted" [ -n "$(mi_line "$MI" /sys/fs/cgroup)$(printf '%s\n' "$MI" | awk '$5 ~ "^/sys/fs/cgroup/"' | head -1)" ]
+check "root is read-only (root.readonly=true)" has_opt "$(mi_opts "$MI" /)" ro
+
+# ---- devices ----------------------------------------------------------------
+mh_bundle "$B" '.linux.devices = [
+	{path: "/dev/fuse", type: "c", major: 10, minor: 229, fileMode: 384, uid: 0, gid: 0},
+	{path: "/dev/loopx", type: "b", major: 7, minor: 200, fileMode: 416, uid: 0, gid: 6},
+	{path: "/mydev/zero2", type: "c", major: 1, minor: 5},
+	{path: "/dev/fifo0", type: "p"} ]' \
+	/bin/sh -c 'for d in null zero full random urandom tty fuse loopx fifo0; do stat -c "%n %F %t:%T %a %u:%g" /dev/$d; done
+		stat -c "%n %F %t:%T" /mydev/zero2; for l in fd stdin stdout stderr ptmx; do echo "$l -> $(readlink /dev/$l)"; done
+		stat -c "%n %F %t:%T %a" /dev/pts/ptmx'
+mh_run "$B"
+DEV=$OUT
+dev_is() { printf '%s\n' "$DEV" | grep -qx -- "$1"; }
+check "devices: container ran" [ "$RC" = 0 ]
+check "/dev/null c 1:3 0666" dev_is "/dev/null character special file 1:3 666 0:0"
+check "/dev/zero c 1:5 0666" dev_is "/dev/zero character special file 1:5 666 0:0"
+check "/dev/full c 1:7 0666" dev_is "/dev/full character special file 1:7 666 0:0"
+check "/dev/random c 1:8 0666" dev_is "/dev/random character special file 1:8 666 0:0"
+check "/dev/urandom c 1:9 0666" dev_is "/dev/urandom character special file 1:9 666 0:0"
+check "/dev/tty c 5:0 0666" dev_is "/dev/tty character special file 5:0 666 0:0"
+check "linux.devices /dev/fuse c 10:229 0600 (hex %t:%T = a:e5)" dev_is "/dev/fuse character special file a:e5 600 0:0"
+check "linux.devices /dev/loopx b 7:200 0640 gid 6" dev_is "/dev/loopx block special file 7:c8 640 0:6"
+check "linux.devices outside /dev: /mydev/zero2" dev_is "/mydev/zero2 character special file 1:5"
+check "linux.devices fifo" eval 'printf "%s\n" "$DEV" | grep -q "^/dev/fifo0 fifo"'
+check "/dev/fd -> /proc/self/fd" dev_is "fd -> /proc/self/fd"
+check "/dev/stdin,stdout,stderr -> /proc/self/fd/0,1,2" eval 'dev_is "stdin -> /proc/self/fd/0" && dev_is "stdout -> /proc/self/fd/1" && dev_is "stderr -> /proc/self/fd/2"'
+check "/dev/ptmx -> pts/ptmx" dev_is "ptmx -> pts/ptmx"
+check "/dev/pts/ptmx is 5:2 mode 666" dev_is "/dev/pts/ptmx character special file 5:2 666"
+
+# a config device that conflicts with an existing file is an error (spec MUST)
+mh_bundle "$B" '.linux.devices = [ {path: "/etc/passwd", type: "c", major: 1, minor: 3} ]'
+mh_run "$B"
+check "linux.devices over an existing regular file fails with a message naming it" \
+	eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q "linux.devices\[0\]"'
+
+# ---- masked and read-only paths ----------------------------------------------
+mh_bundle "$B" '.linux.maskedPaths += ["/etc/hostname", "/etc/hull-missing"]' /bin/sh -c '
+	echo "keys=[$(cat /proc/keys 2>&1)]"; stat -c "keysdev=%t:%T" /proc/keys
+	echo "acpi=[$(ls -A /proc/acpi 2>&1)]"; touch /proc/acpi/x 2>/dev/null && echo acpi-writable
+	echo "fw=[$(ls -A /sys/firmware 2>&1)]"
+	echo "hostname=[$(cat /etc/hostname)]"
+	sh -c "echo x > /proc/sys/kernel/domainname" 2>/dev/null && echo sys-writable
+	sh -c "echo x > /proc/sysrq-trigger" 2>/dev/null && echo sysrq-writable
+	umount /proc/keys 2>/dev/null && echo unmasked
+	cat /proc/self/mountinfo'
+mh_run "$B"
+check "masked file /proc/keys reads empty" eval 'printf "%s\n" "$OUT" | grep -qx "keys=\[\]"'
+check "masked file is the null device" eval 'printf "%s\n" "$OUT" | grep -qx "keysdev=1:3"'
+check "masked dir /proc/acpi is empty and read-only" eval 'printf "%s\n" "$OUT" | grep -qx "acpi=\[\]" && ! printf "%s\n" "$OUT" | grep -q acpi-writable'
+check "masked dir /sys/firmware is empty" eval 'printf "%s\n" "$OUT" | grep -qx "fw=\[\]"'
+check "masked image file /etc/hostname reads empty; missing masked path ignored" eval 'printf "%s\n" "$OUT" | grep -qx "hostname=\[\]"'
+check "/proc/sys is read-only" eval '! printf "%s\n" "$OUT" | grep -q sys-writable && has_opt "$(mi_opts "$OUT" /proc/sys)" ro'
+check "/proc/sysrq-trigger is read-only" eval '! printf "%s\n" "$OUT" | grep -q sysrq-writable'
+check "a masked path cannot be unmounted from inside" eval '! printf "%s\n" "$OUT" | grep -q unmasked'
+O=$(mi_opts "$OUT" /sys/firmware)
+check "masked tmpfs is ro,nosuid,nodev,noexec ($O)" eval 'has_opt "$O" ro && has_opt "$O" nosuid && has_opt "$O" nodev && has_opt "$O" noexec'
+
+# readonly path keeps the flags of the mount below it
+mh_bundle "$B" '.mounts += [{destination: "/scratch", type: "tmpfs", source: "tmpfs", options: ["nosuid","nodev","noexec"]}]
+	| .linux.readonlyPaths += ["/scratch"]' /bin/cat /proc/self/mountinfo
+mh_run "$B"
+O=$(mi_opts "$OUT" /scratch)
+check "readonlyPaths: ro and keeps nosuid,nodev,noexec ($O)" eval 'has_opt "$O" ro && has_opt "$O" nosuid && has_opt "$O" nodev && has_opt "$O" noexec'
+
+# ---- read-only root ----------------------------------------------------------
+mh_bundle "$B" '.root.readonly = false' /bin/sh -c 'touch /rw-test && echo wrote'
+mh_run "$B"
+check "root.readonly=false: / is writable" eval 'printf "%s\n" "$OUT" | grep -qx wrote'
+mh_bundle "$B" '.root.readonly = true' /bin/sh -c 'touch /rw-test 2>&1; echo rc=$?'
+mh_run "$B"
+check "root.readonly=true: writing / fails with EROFS" eval 'printf "%s\n" "$OUT" | grep -q "Read-only file system" && [ ! -e "$B/rootfs/rw-test" ]'
+
+# ---- tmpfs options and tmpcopyup ----------------------------------------------
+mh_bundle "$B" '.mounts += [
+	{destination: "/scratch", type: "tmpfs", source: "tmpfs", options: ["nosuid","nodev","noexec","mode=1700","size=1m","uid=1","gid=1"]},
+	{destination: "/etc", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup","mode=755"]},
+	{destination: "tmp-rel", type: "tmpfs", source: "tmpfs"} ]' \
+	/bin/sh -c 'stat -c "%a %u:%g" /scratch; cat /etc/passwd | head -1; cat /proc/self/mountinfo'
+mh_run "$B"
+O=$(mi_opts "$OUT" /scratch) S=$(mi_sbopts "$OUT" /scratch)
+check "tmpfs flags nosuid,nodev,noexec ($O)" eval 'has_opt "$O" nosuid && has_opt "$O" nodev && has_opt "$O" noexec'
+check "tmpfs data size=1m mode=1700 uid=1 gid=1 ($S)" eval 'has_opt "$S" size=1024k && has_opt "$S" mode=1700 && printf "%s\n" "$OUT" | grep -qx "1700 1:1"'
+check "tmpcopyup: /etc is tmpfs with the image's files" eval '[ "$(mi_fstype "$OUT" /etc)" = tmpfs ] && printf "%s\n" "$OUT" | grep -q "^root:x:0:0"'
+check "relative destination is relative to /" [ "$(mi_fstype "$OUT" /tmp-rel)" = tmpfs ]
+
+# ---- bind mounts ---------------------------------------------------------------
+H=$WORK/hostdata
+export H SINGLE=$WORK/single
+mkdir -p "$H/sub" && echo hello > "$H/file" && echo single > "$SINGLE"
+mount -t tmpfs subtmp "$H/sub" && echo insub > "$H/sub/f"
+mh_bundle "$B" '.mounts += [
+	{destination: "/ro", type: "bind", source: env.H, options: ["rbind","ro"]},
+	{destination: "/rro", type: "bind", source: env.H, options: ["rbind","rro"]},
+	{destination: "/rw", type: "none", source: env.H, options: ["bind","rw"]},
+	{destination: "/etc/single", type: "bind", source: env.SINGLE, options: ["bind","ro"]},
+	{destination: "/rel", type: "bind", source: "reldata", options: ["rbind"]},
+	{destination: "/shared", type: "bind", source: env.H, options: ["rbind","rshared"]},
+	{destination: "/private", type: "bind", source: env.H, options: ["rbind","rprivate"]} ]' \
+	/bin/sh -c 'cat /ro/file /etc/single /rel/x /ro/sub/f; touch /ro/new 2>/dev/null && echo ro-writable
+		touch /ro/sub/new 2>/dev/null && echo rosub-writable
+		touch /rro/sub/new2 2>/dev/null && echo rrosub-writable
+		sh -c "echo w > /rw/fromc" && echo rw-ok; cat /proc/self/mountinfo'
+mkdir -p "$B/reldata" && echo relative > "$B/reldata/x"
+mh_run "$B"
+check "bind: container ran" [ "$RC" = 0 ]
+check "bind ro: host file readable, single-file bind, relative source (bundle-relative)" \
+	eval 'printf "%s\n" "$OUT" | head -4 | tr "\n" " " | grep -qx "hello single relative insub "'
+check "bind ro: top is read-only" eval '! printf "%s\n" "$OUT" | grep -q "^ro-writable" && has_opt "$(mi_opts "$OUT" /ro)" ro'
+check "rbind ro (non-recursive ro): submount stays writable" eval 'printf "%s\n" "$OUT" | grep -q "^rosub-writable"'
+check "rbind rro: submount is read-only too" eval '! printf "%s\n" "$OUT" | grep -q "^rrosub-writable" && has_opt "$(mi_opts "$OUT" /rro/sub)" ro'
+check "bind rw: write reaches the host" eval 'printf "%s\n" "$OUT" | grep -q "^rw-ok" && [ "$(cat "$H/fromc")" = w ]'
+check "single-file bind is ro" has_opt "$(mi_opts "$OUT" /etc/single)" ro
+check "rshared bind mount has a shared: peer group" eval 'mi_optional "$OUT" /shared | grep -q "shared:"'
+check "rprivate bind mount has no propagation fields" [ -z "$(mi_optional "$OUT" /private | tr -d ' ')" ]
+rm -f "$H/fromc"
+
+mh_bundle "$B" '.mounts += [{destination: "/nope", type: "bind", source: "/nonexistent-hull-src", options: ["rbind"]}]'
+mh_run "$B"
+check "missing bind source: one error line naming the mount" \
+	eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q "mounts\[7\].*nonexistent-hull-src"'
+
+# ---- rootfsPropagation ------------------------------------------------------------
+for p in shared slave private unbindable; do
+	mh_bundle "$B" ".linux.rootfsPropagation = \"$p\"" /bin/cat /proc/self/mountinfo
+	mh_run "$B"
+	F=$(mi_optional "$OUT" /)
+	case $p in
+		shared) check "rootfsPropagation=shared: / has shared: ($F)" eval '[ "$RC" = 0 ] && printf "%s" "$F" | grep -q "shared:"' ;;
+		slave) check "rootfsPropagation=slave: / has master: and no shared: ($F)" eval '[ "$RC" = 0 ] && printf "%s" "$F" | grep -q "master:" && ! printf "%s" "$F" | grep -q "shared:"' ;;
+		private) check "rootfsPropagation=private: / has no propagation fields ($F)" eval '[ "$RC" = 0 ] && [ -z "$(printf "%s" "$F" | tr -d " ")" ]' ;;
+		unbindable) check "rootfsPropagation=unbindable: / is unbindable ($F)" eval '[ "$RC" = 0 ] && printf "%s" "$F" | grep -q unbindable' ;;
+	esac
+done
+# without rootfsPropagation the container's / is a slave: host mounts arrive,
+# container mounts never leave
+mh_bundle "$B" '.' /bin/cat /proc/self/mountinfo
+mh_run "$B"
+F=$(mi_optional "$OUT" /)
+check "default propagation of /: slave of the host, not shared ($F)" eval 'printf "%s" "$F" | grep -q "master:" && ! printf "%s" "$F" | grep -q "shared:"'
+
+# ---- --no-pivot ---------------------------------------------------------------
+mh_bundle "$B" '.' /bin/sh -c 'cat /etc/hostname; ls /proc/1/root/bin/busybox >/dev/null && echo rootok'
+mh_run "$B" --no-pivot
+check "--no-pivot: runs with the rootfs as /" eval '[ "$RC" = 0 ] && printf "%s\n" "$OUT" | grep -qx hull && printf "%s\n" "$OUT" | grep -qx rootok'
+
+# ---- nothing leaked to the (test's) host ------------------------------------------
+check "no container mount is left in the host namespace" \
+	eval '! grep -q " $WORK/b/rootfs" /proc/self/mountinfo'
+
+mh_done
