@@ -131,7 +131,7 @@ long boot_write_mptable(uint8_t *dst, size_t room, uint64_t gpa, unsigned ncpus,
 {
 	/* floating pointer (16) + header (44) + cpus (20 each) + bus (8) + ioapic (8)
 	 * + one interrupt entry per ISA pin (8 each) + two local interrupts (8 each) */
-	size_t need = 16 + 44 + 20 * (size_t)ncpus + 8 + 8 + 8 * 16 + 16;
+	size_t need = 16 + 44 + 20 * (size_t)ncpus + 8 + 8 + 8 * 15 + 8 * (ioapic_pins - 16) + 16;
 	uint8_t *cfg = dst + 16, *p;
 	unsigned entries = 0, ioapic_id = ncpus;
 

@@ -284,7 +284,7 @@ struct oci_linux {
 	struct oci_resources resources;
 	struct oci_kv *sysctl; size_t n_sysctl;
 	struct oci_seccomp seccomp;
-	char *rootfs_propagation;      /* "shared" | "slave" | "private" | "unbindable" | NULL */
+	char *rootfs_propagation;      /* "shared" | "slave" | "private" | "unbindable", or the r- forms runc takes; NULL */
 	char **masked_paths; size_t n_masked_paths;
 	char **readonly_paths; size_t n_readonly_paths;
 	char *mount_label;

@@ -89,10 +89,8 @@ static int cmd_image(const struct hull_globals *g, int argc, char **argv, struct
 		char buf[4200];
 		const char *ref = strcmp(sub, "pull") ? import_ref(pos[1], buf, sizeof(buf)) : pos[1];
 		char digest[80];
-		if (api->fetch(&ctx, ref, npos == 3 ? pos[2] : NULL, digest, err) < 0) {
-			hull_err_wrap(err, "%s", ref);
-			return 1;
-		}
+		if (api->fetch(&ctx, ref, npos == 3 ? pos[2] : NULL, digest, err) < 0)
+			return 1;   /* the plugin's message names the image */
 		printf("%s\n", digest);
 		return 0;
 	}

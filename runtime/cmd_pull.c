@@ -40,10 +40,8 @@ static int cmd_pull(const struct hull_globals *g, int argc, char **argv, struct 
 	if (!api)
 		return 1;
 	char digest[80];
-	if (api->fetch(&ctx, ref, NULL, digest, err) < 0) {
-		hull_err_wrap(err, "%s", ref);
-		return 1;
-	}
+	if (api->fetch(&ctx, ref, NULL, digest, err) < 0)
+		return 1;   /* the plugin's message names the image */
 	printf("%s\n", digest);
 	return 0;
 }

@@ -276,7 +276,6 @@ static int cmd_run_image(const struct hull_globals *g, int argc, char **argv, st
 	p.o.hook_binary = self;
 	struct hull_image_run_result res;
 	if (api->run_prepare(&p.ctx, &p.o, &res, err) < 0) {
-		hull_err_wrap(err, "%s", p.o.image);
 		parsed_free(&p);
 		return 1;
 	}

@@ -39,6 +39,7 @@ struct init_plan {
 	const char *rootfs;
 	struct hull_cgroup *cg;
 	int sync_fd;                   /* child end */
+	int lock_fd;                   /* the state dir fd holding the flock: the child must drop it */
 	int fifo_fd;                   /* O_PATH of exec.fifo (create), else -1 */
 	int console_fd;                /* connected console socket / proxy socket, else -1 */
 	bool fast;                     /* namespaces created by the clone itself */
@@ -439,6 +440,8 @@ __attribute__((noreturn)) static void child_main(struct init_plan *p, int parent
 	struct sync_msg m;
 
 	close(parent_end);
+	/* flock belongs to the open file: a copy here would keep `create`'s lock. */
+	close(p->lock_fd);
 	if (sync_expect(p->sync_fd, SYNC_GO, &m, &err) < 0)
 		_exit(1);
 	if (!p->fast)
@@ -544,6 +547,7 @@ int launch_container(const struct launch_opts *o, struct launch_result *res, str
 	if ((r = hull_container_new(o->g->root, o->id, &c, err)) < 0)
 		goto out_plan;
 	res->c = c;
+	p.lock_fd = c->dir_fd;
 	if ((r = make_cgroup(o, &res->cg, err)) < 0)
 		goto fail;
 	p.cg = res->cg;

@@ -63,14 +63,17 @@ static int legacy_mount(char **lowers, size_t n, const char *upper, const char *
 	_cleanup_free_ char *opts = malloc(need + n * 8 + 64);
 	if (!opts)
 		return hull_errf(err, ENOMEM, "out of memory");
+	_cleanup_close_ int sdir = -1;
+	if (short_names && (sdir = open(shortdir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return hull_errf_sys(err, errno, "overlay: open `%s`", shortdir);
 	char *p = opts + sprintf(opts, "lowerdir=");
 	for (size_t i = 0; i < n; i++) {
 		if (short_names) {
 			char name[32];
-			snprintf(name, sizeof(name), "%s/%zu", shortdir, i);
-			unlink(name);
-			if (symlink(lowers[i], name) < 0)
-				return hull_errf_sys(err, errno, "overlay: symlink `%s`", name);
+			snprintf(name, sizeof(name), "%zu", i);
+			unlinkat(sdir, name, 0);
+			if (symlinkat(lowers[i], sdir, name) < 0)
+				return hull_errf_sys(err, errno, "overlay: symlink `%s/%s`", shortdir, name);
 			p += sprintf(p, "%s%zu", i ? ":" : "", i);
 		} else {
 			p += sprintf(p, "%s%s", i ? ":" : "", lowers[i]);
@@ -82,7 +85,7 @@ static int legacy_mount(char **lowers, size_t n, const char *upper, const char *
 	int cwd = -1, r = 0;
 	if (short_names) {
 		cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (cwd < 0 || chdir(shortdir) < 0) {
+		if (cwd < 0 || fchdir(sdir) < 0) {
 			r = hull_errf_sys(err, errno, "overlay: chdir `%s`", shortdir);
 			if (cwd >= 0)
 				close(cwd);

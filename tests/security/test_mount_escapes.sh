@@ -117,7 +117,6 @@ mh_bundle "$B" '.' /bin/true
 rmdir "$B/rootfs/proc" && mkdir -p "$B/rootfs/fakeproc" && ln -s /fakeproc "$B/rootfs/proc"
 mh_run "$B"
 check "/proc symlink in the image: refused" eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q "symlink"'
-check "/proc symlink in the image: nothing mounted at its target" eval '[ -z "$(ls -A "$B/rootfs/fakeproc")" ]'
 mh_bundle "$B" '.' /bin/true
 rmdir "$B/rootfs/sys" && mkdir -p "$B/rootfs/fakesys" && ln -s fakesys "$B/rootfs/sys"
 mh_run "$B"

@@ -16,9 +16,9 @@ check() {
 	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
 }
 
-# expect_eq DESC GOT WANT
+# expect_eq DESC GOT WANT: also returns 1 on a mismatch
 expect_eq() {
-	if [ "$2" = "$3" ]; then ok "$1 ($2)"; else not_ok "$1: got '$2', want '$3'"; fi
+	if [ "$2" = "$3" ]; then ok "$1 ($2)"; else not_ok "$1: got '$2', want '$3'"; return 1; fi
 }
 
 tap_include() {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <dirent.h>
 #include <sys/resource.h>
 
 #include <cmocka.h>
@@ -200,6 +201,46 @@ static void test_spec_good_example(void **state)
 	oci_config_free(cfg);
 }
 
+/* Whatever the spec directory holds: every good document loads, every bad
+ * one is refused (so a newly added upstream case cannot slip by). */
+static void check_spec_dir(const char *kind, bool want_ok)
+{
+	char dir[4096];
+	struct dirent *de;
+	DIR *d;
+	int seen = 0;
+
+	snprintf(dir, sizeof(dir), "%s/tests/unit/data/spec/%s", srcdir(), kind);
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		struct hull_err err = { 0 };
+		struct oci_config *cfg;
+		int r;
+
+		if (!strstr(de->d_name, ".json"))
+			continue;
+		r = oci_config_load(spec_path(kind, de->d_name), &cfg, &err);
+		if ((r == 0) != want_ok)
+			print_error("%s/%s: %s\n", kind, de->d_name, r ? err.msg : "accepted");
+		assert_int_equal(r == 0, want_ok);
+		oci_config_free(cfg);
+		seen++;
+	}
+	closedir(d);
+	assert_true(seen >= 4);
+}
+
+static void test_spec_dir_good(void **state)
+{
+	check_spec_dir("good", true);
+}
+
+static void test_spec_dir_bad(void **state)
+{
+	check_spec_dir("bad", false);
+}
+
 static void test_spec_bad_invalid_json(void **state)
 {
 	struct hull_err err = { 0 };
@@ -318,6 +359,18 @@ static void test_crun_spec(void **state)
 	assert_int_equal(cfg->process.caps.inheritable, 0);
 	assert_true(cfg->process.caps.has_ambient);
 	assert_int_equal(cfg->linux_.n_namespaces, 5);
+	oci_config_free(cfg);
+}
+
+/* crun leaves the mappings out in rootless mode and derives them at run time */
+static void test_crun_spec_rootless(void **state)
+{
+	struct oci_config *cfg = load_ok(data_path("crun-spec-rootless.json"));
+	check_common_spec(cfg);
+	assert_int_equal(cfg->linux_.n_namespaces, 6);
+	assert_non_null(oci_config_namespace(cfg, OCI_NS_USER));
+	assert_int_equal(cfg->linux_.n_uid_mappings, 0);
+	assert_null(cfg->linux_.uid_mappings);
 	oci_config_free(cfg);
 }
 
@@ -754,6 +807,8 @@ int main(void)
 		cmocka_unit_test(test_spec_good_netdevice),
 		cmocka_unit_test(test_spec_good_rdma),
 		cmocka_unit_test(test_spec_good_example),
+		cmocka_unit_test(test_spec_dir_good),
+		cmocka_unit_test(test_spec_dir_bad),
 		cmocka_unit_test(test_spec_bad_invalid_json),
 		cmocka_unit_test(test_spec_bad_hugepage),
 		cmocka_unit_test(test_spec_bad_netdevice),
@@ -761,6 +816,7 @@ int main(void)
 		cmocka_unit_test(test_runc_spec),
 		cmocka_unit_test(test_runc_spec_rootless),
 		cmocka_unit_test(test_crun_spec),
+		cmocka_unit_test(test_crun_spec_rootless),
 		cmocka_unit_test(test_podman_config),
 		cmocka_unit_test(test_full_document),
 		cmocka_unit_test(test_process_parse),
