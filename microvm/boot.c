@@ -40,8 +40,11 @@
 #define PVH_MODLIST_ADDR (VM_PVH_INFO_ADDR + 0x800)
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 
+#define ACPI_ADDR 0xe0000ull      /* inside the 0xe0000-0xfffff range Linux scans for the RSDP */
+#define ACPI_ROOM 0x10000ull
 #define MPTABLE_ADDR 0xf0000ull
 #define MPTABLE_ROOM 0x10000ull
+#define BP_ACPI_RSDP_ADDR 0x070
 #define APIC_DEFAULT_BASE 0xfee00000u
 #define IOAPIC_DEFAULT_BASE 0xfec00000u
 
@@ -57,9 +60,9 @@ unsigned boot_e820(uint64_t low_size, uint64_t high_size, struct e820_entry *out
 
 #define ADD(a, s, t) do { if (n < max) out[n++] = (struct e820_entry){ (a), (s), (t) }; } while (0)
 	ADD(0, VM_EBDA_START, E820_RAM);
-	/* The MP table lives in the BIOS area; say so, the kernel keeps its hands off. */
+	/* The MP and ACPI tables live in the BIOS area; say so, the kernel keeps its hands off. */
 	ADD(VM_EBDA_START, 0xa0000 - VM_EBDA_START, E820_RESERVED);
-	ADD(MPTABLE_ADDR, MPTABLE_ROOM, E820_RESERVED);
+	ADD(ACPI_ADDR, 0x100000 - ACPI_ADDR, E820_RESERVED);   /* ACPI tables + MP table */
 	if (low_size > VM_HIMEM_START)
 		ADD(VM_HIMEM_START, low_size - VM_HIMEM_START, E820_RAM);
 	if (high_size)
@@ -130,8 +133,8 @@ static uint8_t mp_checksum(const uint8_t *p, size_t len)
 long boot_write_mptable(uint8_t *dst, size_t room, uint64_t gpa, unsigned ncpus, unsigned ioapic_pins)
 {
 	/* floating pointer (16) + header (44) + cpus (20 each) + bus (8) + ioapic (8)
-	 * + one interrupt entry per ISA pin (8 each) + two local interrupts (8 each) */
-	size_t need = 16 + 44 + 20 * (size_t)ncpus + 8 + 8 + 8 * 15 + 8 * (ioapic_pins - 16) + 16;
+	 * + one interrupt entry per IOAPIC pin (8 each) + two local interrupts (8 each) */
+	size_t need = 16 + 44 + 20 * (size_t)ncpus + 8 + 8 + 8 * (size_t)ioapic_pins + 16;
 	uint8_t *cfg = dst + 16, *p;
 	unsigned entries = 0, ioapic_id = ncpus;
 
@@ -152,21 +155,13 @@ long boot_write_mptable(uint8_t *dst, size_t room, uint64_t gpa, unsigned ncpus,
 	p[0] = 2; p[1] = (uint8_t)ioapic_id; p[2] = 0x11; p[3] = 1;  /* IOAPIC, enabled */
 	put32(p + 4, IOAPIC_DEFAULT_BASE);
 	p += 8; entries++;
-	/* ISA IRQ n on pin n, except that KVM routes the PIT (IRQ 0) to pin 2, as a
-	 * PC's interrupt source override does; pin 2 is not otherwise used. */
-	for (unsigned irq = 0; irq < 16; irq++) {
-		if (irq == 2)
-			continue;
+	/* Every pin n carries IRQ/GSI n: KVM's default routing is the identity
+	 * (its PIT raises GSI 0, which reaches pin 0).  ISA pins are edge and
+	 * active-high by convention; 16 and up are declared the same. */
+	for (unsigned pin = 0; pin < ioapic_pins; pin++) {
 		p[0] = 3; p[1] = 0;                /* I/O interrupt, INT */
-		put16(p + 2, 0);                   /* conforming polarity/trigger (ISA: edge, high) */
-		p[4] = 0; p[5] = (uint8_t)irq;     /* source bus 0, IRQ */
-		p[6] = (uint8_t)ioapic_id; p[7] = (uint8_t)(irq == 0 ? 2 : irq);
-		p += 8; entries++;
-	}
-	/* Pins 16..23 are free for virtio devices (edge, active high, like ISA). */
-	for (unsigned pin = 16; pin < ioapic_pins; pin++) {
-		p[0] = 3; p[1] = 0; put16(p + 2, 0x5); /* active high, edge */
-		p[4] = 0; p[5] = (uint8_t)pin;
+		put16(p + 2, pin < 16 ? 0 : 0x5);  /* conforming / active high, edge */
+		p[4] = 0; p[5] = (uint8_t)pin;     /* source bus 0 */
 		p[6] = (uint8_t)ioapic_id; p[7] = (uint8_t)pin;
 		p += 8; entries++;
 	}
@@ -328,7 +323,7 @@ static int write_cmdline(struct guest_mem *mem, const char *cmdline, size_t limi
 	return 0;
 }
 
-static void write_pvh_info(struct guest_mem *mem, uint64_t initrd_addr, uint64_t initrd_size)
+static void write_pvh_info(struct guest_mem *mem, uint64_t initrd_addr, uint64_t initrd_size, uint64_t rsdp)
 {
 	uint8_t *info = gmem_ptr(mem, VM_PVH_INFO_ADDR, 0x1000);
 	struct e820_entry e[E820_MAX];
@@ -340,6 +335,7 @@ static void write_pvh_info(struct guest_mem *mem, uint64_t initrd_addr, uint64_t
 	put32(info + 12, initrd_size ? 1 : 0);    /* nr_modules */
 	put64(info + 16, PVH_MODLIST_ADDR);
 	put64(info + 24, VM_CMDLINE_ADDR);
+	put64(info + 32, rsdp);
 	put64(info + 40, PVH_MEMMAP_ADDR);
 	put32(info + 48, n);
 	for (unsigned i = 0; i < n; i++) {
@@ -382,7 +378,7 @@ static int load_bzimage(struct guest_mem *mem, int fd, const uint8_t *head, size
 }
 
 static void write_boot_params(struct guest_mem *mem, const uint8_t *head, const struct bzimage_info *bz,
-                              uint64_t initrd_addr, uint64_t initrd_size)
+                              uint64_t initrd_addr, uint64_t initrd_size, uint64_t rsdp)
 {
 	uint8_t *bp = gmem_ptr(mem, VM_BOOT_PARAMS, BP_SIZE);
 	struct e820_entry e[E820_MAX];
@@ -396,6 +392,7 @@ static void write_boot_params(struct guest_mem *mem, const uint8_t *head, const 
 	put32(bp + BP_CMD_LINE_PTR, (uint32_t)VM_CMDLINE_ADDR);
 	put32(bp + BP_RAMDISK_IMAGE, (uint32_t)initrd_addr);
 	put32(bp + BP_RAMDISK_SIZE, (uint32_t)initrd_size);
+	put64(bp + BP_ACPI_RSDP_ADDR, rsdp);
 	bp[BP_E820_ENTRIES] = (uint8_t)n;
 	for (unsigned i = 0; i < n && i < BP_E820_MAX; i++) {
 		uint8_t *m = bp + BP_E820_TABLE + i * 20;
@@ -410,7 +407,7 @@ int boot_load(struct guest_mem *mem, int kernel_fd, int initrd_fd, const char *c
 {
 	uint8_t head[1024];
 	struct bzimage_info bz = { 0 };
-	uint64_t kernel_end = 0, initrd_addr = 0, initrd_size = 0, rip = 0;
+	uint64_t kernel_end = 0, initrd_addr = 0, initrd_size = 0, rip = 0, rsdp = 0;
 	bool elf;
 	ssize_t n;
 	long mp;
@@ -439,12 +436,15 @@ int boot_load(struct guest_mem *mem, int kernel_fd, int initrd_fd, const char *c
 	                        ncpus, VM_IOAPIC_PINS);
 	if (mp < 0)
 		return hull_errf(err, (int)-mp, "MP table for %u vCPUs", ncpus);
+	mp = boot_write_acpi(gmem_ptr(mem, ACPI_ADDR, ACPI_ROOM), ACPI_ROOM, ACPI_ADDR, ncpus, &rsdp);
+	if (mp < 0)
+		return hull_errf(err, (int)-mp, "ACPI tables for %u vCPUs", ncpus);
 	setup_long_mode_tables(mem);
 	if (elf) {
-		write_pvh_info(mem, initrd_addr, initrd_size);
+		write_pvh_info(mem, initrd_addr, initrd_size, rsdp);
 		*entry = (struct boot_entry){ BOOT_PVH, rip, VM_PVH_INFO_ADDR };
 	} else {
-		write_boot_params(mem, head, &bz, initrd_addr, initrd_size);
+		write_boot_params(mem, head, &bz, initrd_addr, initrd_size, rsdp);
 		*entry = (struct boot_entry){ BOOT_LINUX64, VM_HIMEM_START + 0x200, VM_BOOT_PARAMS };
 	}
 	return 0;

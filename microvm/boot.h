@@ -55,6 +55,17 @@ int boot_find_pvh_note(const uint8_t *notes, size_t len, uint32_t *entry);
  * gpa); returns bytes written or negative errno if room is too small. */
 long boot_write_mptable(uint8_t *dst, size_t room, uint64_t gpa, unsigned ncpus, unsigned ioapic_pins);
 
+/* The ACPI power-management ports (power.c) and the SCI line the FADT names. */
+#define ACPI_PM1_EVT_PORT 0x600   /* PM1a status (2 bytes) + enable (2 bytes) */
+#define ACPI_PM1_CNT_PORT 0x604   /* PM1a control (2 bytes) */
+#define ACPI_SCI_IRQ 9
+#define ACPI_SLP_TYP_S5 5
+
+/* ACPI RSDP/XSDT/FADT/DSDT/MADT for ncpus at dst (guest address gpa, 16-byte
+ * aligned); *rsdp_gpa gets the RSDP's address.  Returns bytes written or
+ * negative errno (acpi.c). */
+long boot_write_acpi(uint8_t *dst, size_t room, uint64_t gpa, unsigned ncpus, uint64_t *rsdp_gpa);
+
 /* "virtio_mmio.device=4K@0xd0001000:5" */
 int boot_virtio_mmio_arg(char *buf, size_t size, uint64_t base, uint64_t len, unsigned irq);
 

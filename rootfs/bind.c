@@ -154,7 +154,10 @@ int rootfs_open_mounted(int root_fd, const char *path, int covered_fd, struct hu
 		close(fd);
 		return hull_errf_sys(err, e, "statx `%s`", path);
 	}
-	if (!(a.stx_attributes & STATX_ATTR_MOUNT_ROOT) || ((a.stx_mask & STATX_MNT_ID) && a.stx_mnt_id == b.stx_mnt_id)) {
+	/* Both facts are only reported by newer kernels (5.8); where they are
+	 * missing, the in-root resolution above is all we have. */
+	if (((a.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && !(a.stx_attributes & STATX_ATTR_MOUNT_ROOT)) ||
+	    ((a.stx_mask & STATX_MNT_ID) && (b.stx_mask & STATX_MNT_ID) && a.stx_mnt_id == b.stx_mnt_id)) {
 		close(fd);
 		return hull_errf(err, EXDEV, "`%s` changed while it was being mounted on", path);
 	}

@@ -189,15 +189,17 @@ int rootfs_setup_dev(struct rootfs_ctx *c, struct hull_err *err)
 	_cleanup_close_ int devfd = -1;
 	int r;
 
+	/* A /dev bound from the host already has its nodes; creating ours
+	 * there would change the host's /dev. */
+	if (c->dev_from_host)
+		return 0;
 	devfd = safepath_mkdir_all(c->root_fd, "/dev", 0755, err);
 	if (devfd < 0)
 		return hull_err_wrap(err, "/dev");
-	if (!c->dev_from_host) {
-		for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
-			r = create_device(c, &default_devices[i], err);
-			if (r < 0)
-				return hull_err_wrap(err, "device `%s`", default_devices[i].path);
-		}
+	for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
+		r = create_device(c, &default_devices[i], err);
+		if (r < 0)
+			return hull_err_wrap(err, "device `%s`", default_devices[i].path);
 	}
 	for (size_t i = 0; lx && i < lx->n_devices; i++) {
 		struct devnode d;
@@ -208,8 +210,6 @@ int rootfs_setup_dev(struct rootfs_ctx *c, struct hull_err *err)
 			return hull_err_wrap(err, "linux.devices[%zu] (`%s`)", i,
 					     lx->devices[i].path ? lx->devices[i].path : "");
 	}
-	if (c->dev_from_host)
-		return 0;
 	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
 		if (!exists_in_root(c->root_fd, links[i].needs))
 			continue;
@@ -240,18 +240,22 @@ static int bind_console(int root_fd, int slave_fd, struct hull_err *err)
 	if (fstatat(devfd, "console", &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (S_ISDIR(st.st_mode))
 			return hull_errf(err, EISDIR, "/dev/console is a directory");
-		if (unlinkat(devfd, "console", 0) < 0)
-			return hull_errf_sys(err, errno, "remove the image's /dev/console");
+		/* A symlink is removed; a file or node is bound over, not
+		 * deleted: /dev may be the host's, bind-mounted. */
+		if (S_ISLNK(st.st_mode) && unlinkat(devfd, "console", 0) < 0)
+			return hull_errf_sys(err, errno, "remove the image's /dev/console symlink");
 	}
+	/* O_EXCL: never open an existing node (that would open the device) */
 	fd = openat(devfd, "console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
+	if (fd >= 0)
+		close(fd);
+	else if (errno != EEXIST)
 		return hull_errf_sys(err, errno, "create /dev/console");
-	close(fd);
 	dst = openat(devfd, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (dst < 0)
 		return hull_errf_sys(err, errno, "open /dev/console");
-	if (fstat(dst, &st) < 0 || !S_ISREG(st.st_mode))
-		return hull_errf(err, EXDEV, "/dev/console changed under us");
+	if (fstat(dst, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode)))
+		return hull_errf(err, EXDEV, "/dev/console is neither a file nor a device (changed under us?)");
 	if (rootfs_bind_fd(slave_fd, dst, NULL, false, -1, err) < 0)
 		return hull_err_wrap(err, "bind the console onto /dev/console");
 	return 0;

@@ -74,25 +74,48 @@ static int write_idmap(pid_t pid, const char *file, const struct oci_idmap *map,
 	return hull_write_file(path, buf, len, err);
 }
 
+/* The child's pid as the host's /proc knows it.  The init runs in a new pid
+ * namespace while /proc is still the host's, so the pid clone returns would
+ * name a different process there; the pidfd's fdinfo, read through that
+ * same /proc, gives the right one. */
+static int host_pid_of(int pidfd, pid_t *out, struct hull_err *err)
+{
+	char path[64], *buf = NULL, *p;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	r = hull_read_file(path, 0, &buf, NULL, err);
+	if (r < 0)
+		return r;
+	p = strstr(buf, "\nPid:");
+	if (!p || sscanf(p + 5, "%d", out) != 1 || *out <= 0) {
+		free(buf);
+		return hull_errf(err, ESRCH, "%s: no Pid line", path);
+	}
+	free(buf);
+	return 0;
+}
+
 static int idmap_userns(const struct oci_mount *m, struct hull_err *err)
 {
 	char path[64];
-	int fd, r, status;
-	pid_t pid;
+	int fd = -1, pidfd = -1, r, status;
+	pid_t pid, hpid = 0;
 
-	pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, NULL);
+	pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | CLONE_PIDFD | SIGCHLD, NULL, &pidfd, NULL, NULL);
 	if (pid < 0)
 		return hull_errf_sys(err, errno, "clone user namespace for idmap");
 	if (pid == 0) {
 		pause();
 		_exit(0);
 	}
-	r = write_idmap(pid, "uid_map", m->uid_mappings, m->n_uid_mappings, err);
+	r = host_pid_of(pidfd, &hpid, err);
 	if (r == 0)
-		r = write_idmap(pid, "gid_map", m->gid_mappings, m->n_gid_mappings, err);
-	fd = -1;
+		r = write_idmap(hpid, "uid_map", m->uid_mappings, m->n_uid_mappings, err);
+	if (r == 0)
+		r = write_idmap(hpid, "gid_map", m->gid_mappings, m->n_gid_mappings, err);
 	if (r == 0) {
-		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)hpid);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			r = hull_errf_sys(err, errno, "open `%s`", path);
@@ -100,6 +123,7 @@ static int idmap_userns(const struct oci_mount *m, struct hull_err *err)
 	kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	close(pidfd);
 	return r < 0 ? r : fd;
 }
 

@@ -11,6 +11,8 @@
  * image-run bundles carry, so `hull delete` of a detached image run unmounts
  * (and with --rm removes) its rootfs.
  *
+ * A detached container's stdout/stderr go to BUNDLE/log.
+ *
  * Networking: --net none (default: a new, empty network namespace with only
  * loopback) or --net host.  -p needs container networking (not yet).
  */
@@ -273,7 +275,8 @@ static int cmd_run_image(const struct hull_globals *g, int argc, char **argv, st
 		parsed_free(&p);
 		return 1;
 	}
-	p.o.hook_binary = self;
+	/* only a detached run needs the hook; in the foreground we clean up below */
+	p.o.hook_binary = p.detach ? self : NULL;
 	struct hull_image_run_result res;
 	if (api->run_prepare(&p.ctx, &p.o, &res, err) < 0) {
 		parsed_free(&p);
@@ -285,6 +288,21 @@ static int cmd_run_image(const struct hull_globals *g, int argc, char **argv, st
 		if (null >= 0) {
 			dup2(null, STDIN_FILENO);
 			close(null);
+		}
+	}
+	/* a detached container must not hold our stdout/stderr (a caller's pipe
+	 * would stay open until it exits): its output goes to BUNDLE/log */
+	int saved_out = -1, saved_err = -1;
+	if (p.detach) {
+		char logpath[sizeof(res.bundle) + 8];
+		snprintf(logpath, sizeof(logpath), "%s/log", res.bundle);
+		int logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		saved_out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+		saved_err = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+		if (logfd >= 0) {
+			dup2(logfd, STDOUT_FILENO);
+			dup2(logfd, STDERR_FILENO);
+			close(logfd);
 		}
 	}
 	char *rargv[8];
@@ -300,6 +318,14 @@ static int cmd_run_image(const struct hull_globals *g, int argc, char **argv, st
 	rargv[rargc] = NULL;
 	cli_getopt_reset();
 	rc = run->fn(g, rargc, rargv, err);
+	if (saved_out >= 0) {
+		dup2(saved_out, STDOUT_FILENO);
+		close(saved_out);
+	}
+	if (saved_err >= 0) {
+		dup2(saved_err, STDERR_FILENO);
+		close(saved_err);
+	}
 	if (rc != 0 && err->code) {
 		/* the container never ran: nothing worth keeping */
 		struct hull_err ignored = { 0 };

@@ -75,6 +75,10 @@ pid_t spawn_clone(uint64_t flags, int cgroup_fd, bool *into_cgroup_done)
 	};
 	long r;
 
+	/* clone3 refuses an exit signal with CLONE_PARENT: the child inherits
+	 * ours (SIGCHLD to the shared parent). */
+	if (flags & CLONE_PARENT)
+		args.exit_signal = 0;
 	if (cgroup_fd >= 0) {
 		args.flags |= CLONE_INTO_CGROUP;
 		args.cgroup = (uint64_t)cgroup_fd;
@@ -88,7 +92,8 @@ pid_t spawn_clone(uint64_t flags, int cgroup_fd, bool *into_cgroup_done)
 		*into_cgroup_done = false;
 	/* clone(2) has no CLONE_INTO_CGROUP, and 0x80 means CSIGNAL bits there. */
 	flags &= ~(uint64_t)(CLONE_INTO_CGROUP | CLONE_NEWTIME);
-	return (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
+	return (pid_t)syscall(SYS_clone, (unsigned long)flags | (flags & CLONE_PARENT ? 0 : SIGCHLD), NULL, NULL,
+			      NULL, NULL);
 }
 
 void spawn_reset_signals(void)

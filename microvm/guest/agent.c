@@ -34,6 +34,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "microvm/microvm.h"
@@ -308,6 +309,8 @@ int main(void)
 	if (check_wanted("net"))
 		check_net();
 	say("HULL_INIT_DONE");
+	/* reboot() does not drain the console: wait until the UART sent it all. */
+	tcdrain(STDOUT_FILENO);
 	sync();
 	reboot(RB_AUTOBOOT);
 	return 0;

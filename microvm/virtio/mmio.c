@@ -232,8 +232,9 @@ int virtio_mmio_attach(struct virtio_dev *d, struct hull_err *err)
 	char arg[96];
 	int r;
 
-	/* Skip IRQ 8: the stock kernel's RTC driver claims it without sharing. */
-	if (vm->next_irq == 8)
+	/* Skip IRQ 8 (a stock kernel's RTC driver claims it without sharing)
+	 * and the ACPI SCI line (level-triggered, active low). */
+	while (vm->next_irq == 8 || vm->next_irq == ACPI_SCI_IRQ)
 		vm->next_irq++;
 	if (vm->next_irq > VM_VIRTIO_IRQ_MAX)
 		return hull_errf(err, ENOSPC, "no free interrupt line for %s", d->bus_dev.name);

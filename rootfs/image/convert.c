@@ -237,16 +237,7 @@ static int compute_caps(const struct hull_image_run_opts *o, uint64_t *out, stru
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(default_caps); i++)
 		caps |= UINT64_C(1) << cap_index(default_caps[i]);
-	for (size_t i = 0; i < o->n_cap_add; i++) {
-		if (strcasecmp(o->cap_add[i], "ALL") == 0) {
-			caps = all;
-			continue;
-		}
-		int c = cap_index(o->cap_add[i]);
-		if (c < 0)
-			return hull_errf(err, EINVAL, "--cap-add: unknown capability `%s`", o->cap_add[i]);
-		caps |= UINT64_C(1) << c;
-	}
+	/* drops first, then adds: `--cap-drop ALL --cap-add X` leaves X (docker) */
 	for (size_t i = 0; i < o->n_cap_drop; i++) {
 		if (strcasecmp(o->cap_drop[i], "ALL") == 0) {
 			caps = 0;
@@ -256,6 +247,16 @@ static int compute_caps(const struct hull_image_run_opts *o, uint64_t *out, stru
 		if (c < 0)
 			return hull_errf(err, EINVAL, "--cap-drop: unknown capability `%s`", o->cap_drop[i]);
 		caps &= ~(UINT64_C(1) << c);
+	}
+	for (size_t i = 0; i < o->n_cap_add; i++) {
+		if (strcasecmp(o->cap_add[i], "ALL") == 0) {
+			caps = all;
+			continue;
+		}
+		int c = cap_index(o->cap_add[i]);
+		if (c < 0)
+			return hull_errf(err, EINVAL, "--cap-add: unknown capability `%s`", o->cap_add[i]);
+		caps |= UINT64_C(1) << c;
 	}
 	*out = caps;
 	return 0;

@@ -12,6 +12,7 @@
  *   overlay.c   rootfs assembly: overlayfs (many layers) or a private copy
  *   run.c       run_prepare / run_cleanup
  *   plugin.c    the exported function table and image ls/inspect/rm/prune
+ *   lazy.c      libarchive/libcrypto loaded on first use (lazy.h)
  */
 #ifndef HULL_ROOTFS_IMAGE_IMAGE_H
 #define HULL_ROOTFS_IMAGE_IMAGE_H
@@ -154,6 +155,10 @@ int img_store_put(const struct img_store *s, const void *buf, size_t len, const 
 /* Read a (small, JSON) blob; re-verified against its digest. */
 int img_store_get(const struct img_store *s, const char *digest, size_t max, char **out, size_t *len,
 		  struct hull_err *err);
+/* Same without hashing: for the run path, which trusts what the store
+ * verified when the blob was committed (root-only, 0700, renamed in). */
+int img_store_get_trusted(const struct img_store *s, const char *digest, size_t max, char **out, size_t *len,
+			  struct hull_err *err);
 
 /* Temp dir inside tmp/ (same filesystem as layers/ and containers/). */
 int img_store_mkdtemp(const struct img_store *s, const char *prefix, char *out, size_t size,
@@ -270,7 +275,7 @@ int img_convert(const struct img_convert_in *in, char **json_out, struct hull_er
 /* Mount overlay at target: lowers[0] is the TOP layer.  shortdir is a scratch
  * dir for short symlink names when the option string would exceed a page. */
 int img_overlay_mount(char **lowers, size_t n, const char *upper, const char *work, const char *target,
-		      const char *shortdir, struct hull_err *err);
+		      const char *shortdir, bool volatile_upper, struct hull_err *err);
 
 int img_run_prepare(const struct hull_image_ctx *ctx, const struct hull_image_run_opts *o,
 		    struct hull_image_run_result *res, struct hull_err *err);

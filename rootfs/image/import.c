@@ -22,6 +22,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "lib/cleanup.h"
+#include "rootfs/image/lazy.h"
 #include "lib/fs.h"
 #include "oci/json_walk.h"
 #include "rootfs/image/image.h"
@@ -298,6 +299,8 @@ static int tar_scan(const struct img_store *s, const char *label, const char *pa
 		    bool verify_by_name, struct img_progress *p, struct tar_scan *t, struct hull_err *err)
 {
 	memset(t, 0, sizeof(*t));
+	if (img_lazy_archive(err) < 0)
+		return hull_err_wrap(err, "%s", label);
 	struct archive *a = archive_read_new();
 	if (!a)
 		return hull_errf(err, ENOMEM, "out of memory");

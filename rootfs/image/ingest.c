@@ -154,12 +154,12 @@ int img_load_image(const struct img_store *s, const char *digest, struct img_man
 {
 	_cleanup_free_ char *mj = NULL, *cj = NULL;
 	size_t ml, cl;
-	int r = img_store_get(s, digest, MAX_JSON, &mj, &ml, err);
+	int r = img_store_get_trusted(s, digest, MAX_JSON, &mj, &ml, err);
 	if (r < 0)
 		return r;
 	if ((r = img_manifest_parse(mj, ml, digest, m, err)) < 0)
 		return r;
-	if ((r = img_store_get(s, m->config.digest, MAX_JSON, &cj, &cl, err)) < 0 ||
+	if ((r = img_store_get_trusted(s, m->config.digest, MAX_JSON, &cj, &cl, err)) < 0 ||
 	    (r = img_config_parse(cj, cl, m->config.digest, c, err)) < 0) {
 		img_manifest_free(m);
 		return r;

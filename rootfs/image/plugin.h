@@ -68,7 +68,8 @@ struct hull_image_run_opts {
 	const char *seccomp_file;   /* --security-opt seccomp=FILE ("unconfined" = none) */
 	const char *net;            /* "none" (default) | "host" */
 	bool pull_always;           /* --pull always */
-	const char *hook_binary;    /* absolute path of hull for the poststop cleanup hook */
+	const char *hook_binary;    /* absolute path of hull for the poststop cleanup hook (detached
+	                             * runs; a foreground caller cleans up itself), or NULL */
 	bool rm;                    /* --rm: the hook also removes the container dir */
 };
 

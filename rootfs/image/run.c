@@ -108,7 +108,7 @@ static int copy_rootfs(const struct img_store *s, const struct img_manifest *m, 
 }
 
 static int mount_rootfs(const struct img_store *s, const struct img_manifest *m, const struct img_config *c,
-			const char *cdir, struct hull_err *err)
+			const char *cdir, bool discard, struct hull_err *err)
 {
 	char rootfs[SUBPATH_MAX], upper[SUBPATH_MAX], work[SUBPATH_MAX], shortdir[SUBPATH_MAX], empty[SUBPATH_MAX];
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", cdir);
@@ -137,7 +137,7 @@ static int mount_rootfs(const struct img_store *s, const struct img_manifest *m,
 				r = hull_errf(err, ENOMEM, "out of memory");
 		}
 		if (r == 0)
-			r = img_overlay_mount(lowers, n, upper, work, rootfs, shortdir, err);
+			r = img_overlay_mount(lowers, n, upper, work, rootfs, shortdir, discard, err);
 		for (size_t i = 0; i < n; i++)
 			free(lowers[i]);
 		free(lowers);
@@ -280,7 +280,7 @@ int img_run_prepare(const struct hull_image_ctx *ctx, const struct hull_image_ru
 		r = hull_errf_sys(err, errno, "mkdir `%s`", rootfs);
 		goto out;
 	}
-	if ((r = mount_rootfs(&s, &m, &c, cdir, err)) < 0)
+	if ((r = mount_rootfs(&s, &m, &c, cdir, o->rm, err)) < 0)
 		goto out;
 
 	passwd = read_in_rootfs(rootfs, "etc/passwd");

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "lib/cleanup.h"
+#include "rootfs/image/lazy.h"
 #include "lib/fs.h"
 #include "rootfs/safepath.h"
 #include "rootfs/image/image.h"
@@ -523,9 +524,12 @@ static la_ssize_t chain_read(struct archive *a, void *priv, const void **buf)
 int img_unpack(int blob_fd, int root_fd, enum img_unpack_mode mode, const char *expect,
 	       char *diff_id_out, const char *label, struct hull_err *err)
 {
-	struct chain *c = calloc(1, sizeof(*c));
+	struct chain *c;
 	struct archive *inner = NULL;
-	int r = 0;
+	int r = img_lazy_archive(err);
+	if (r < 0)
+		return hull_err_wrap(err, "layer %s", label);
+	c = calloc(1, sizeof(*c));
 	if (!c)
 		return hull_errf(err, ENOMEM, "out of memory");
 	c->hash = img_hash_new();

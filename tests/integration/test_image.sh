@@ -146,7 +146,7 @@ check "without -i the container's stdin is empty" [ -z "$OUT" ]
 
 # ---- detached, resources, cleanup hook -------------------------------------
 hrun -d --name det1 --memory 64m --pids-limit 50 localhost/busybox sleep 60
-check "-d prints the id" eval '[ "$RC" = 0 ] && has det1'
+check "-d prints the id and returns while the container runs" eval '[ "$RC" = 0 ] && has det1'
 PID=$(timeout 10 "$HULL" --root "$STATE" state det1 2>/dev/null | jq -r .pid)
 PIDS_MAX=$(cat "/sys/fs/cgroup/pids$(awk -F: '$2 == "pids" {print $3}' "/proc/$PID/cgroup" 2>/dev/null)/pids.max" 2>/dev/null)
 MEM_MAX=$(cat "/sys/fs/cgroup/memory$(awk -F: '$2 == "memory" {print $3}' "/proc/$PID/cgroup" 2>/dev/null)/memory.limit_in_bytes" 2>/dev/null)
@@ -182,8 +182,8 @@ chmod u+w "$B"; truncate -s 500 "$B"
 h pull --store "$S2" "oci:$WORK/trunc:latest"
 check "truncated layer: pull fails (truncated)" eval '[ "$RC" != 0 ] && err_has "truncated"'
 check "truncated: nothing half-written in the store" eval 'store_clean "$S2" && [ -z "$(ls -A "$S2/layers/sha256")" ]'
-hrun --rm "oci:$WORK/trunc:latest" true
-check "run of a truncated image fails and leaves no container dir" eval '[ "$RC" != 0 ] && [ -z "$(ls -A "$STORE/containers" | grep -v kept)" ]'
+h run --store "$S2" --rm "oci:$WORK/trunc:latest" true
+check "run of a truncated image fails and leaves no container dir" eval '[ "$RC" != 0 ] && [ -z "$(ls -A "$S2/containers")" ]'
 
 # ---- registries ------------------------------------------------------------
 if command -v docker-registry >/dev/null && command -v htpasswd >/dev/null; then
@@ -253,8 +253,8 @@ rm -f /tmp/hull-escape-victim
 python3 "$LIB/make-layout.py" "$WORK/wh" "$IMG/oci:latest" whiteout
 for mode in overlay copy; do
 	if [ $mode = copy ]; then export HULL_IMAGE_COPY=1; fi
-	hrun --rm "oci:$WORK/wh:latest" sh -c 'test -e /etc/hostname && echo hostname-present; ls -A /root; cat /wh-done'
-	check "whiteout and opaque dir ($mode)" eval '[ "$RC" = 0 ] && ! has hostname-present && [ "$(printf "%s" "$OUT" | tr "\n" " ")" = "new done" ]'
+	hrun --rm "oci:$WORK/wh:latest" sh -c 'test -e /etc/resolv.conf && echo resolv-present; ls -A /root; cat /wh-done'
+	check "whiteout and opaque dir ($mode)" eval '[ "$RC" = 0 ] && ! has resolv-present && [ "$(printf "%s" "$OUT" | tr "\n" " ")" = "new done" ]'
 	unset HULL_IMAGE_COPY
 done
 python3 "$LIB/make-layout.py" "$WORK/l200" "$IMG/oci:latest" layers 200
@@ -280,13 +280,13 @@ check "three concurrent runs of one image succeed" eval '[ -z "$(cat "$WORK"/cru
 # ---- inspect, rm, prune ---------------------------------------------------------
 h image --store "$STORE" inspect localhost/busybox
 check "image inspect prints the manifest and config" eval '[ "$RC" = 0 ] && printf "%s" "$OUT" | jq -e ".config.config.Cmd[0] == \"/bin/sh\"" >/dev/null'
+BEFORE=$(ls "$STORE/layers/sha256" | wc -l)
 h image --store "$STORE" rm "oci:$WORK/l200:latest"
 h image --store "$STORE" ls -q
 check "image rm untags" eval '[ "$RC" = 0 ] && ! has "oci:$WORK/l200:latest"'
-BEFORE=$(ls "$STORE/layers/sha256" | wc -l)
 h image --store "$STORE" prune
 AFTER=$(ls "$STORE/layers/sha256" | wc -l)
-check "prune drops layers no image uses ($BEFORE -> $AFTER)" [ "$AFTER" -lt "$BEFORE" ]
+check "rm + prune drop the 200 layers no other image uses ($BEFORE -> $AFTER)" [ "$AFTER" -le $((BEFORE - 200)) ]
 hrun --rm localhost/busybox echo still-runs
 check "images still named run after prune" has still-runs
 

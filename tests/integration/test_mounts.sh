@@ -74,25 +74,37 @@ mh_bundle "$B" '.linux.maskedPaths += ["/etc/hostname", "/etc/hull-missing"]' /b
 	sh -c "echo x > /proc/sys/kernel/domainname" 2>/dev/null && echo sys-writable
 	sh -c "echo x > /proc/sysrq-trigger" 2>/dev/null && echo sysrq-writable
 	umount /proc/keys 2>/dev/null && echo unmasked
+	umount -l /proc/keys 2>/dev/null && echo unmasked
+	echo "keys2=[$(cat /proc/keys 2>&1)]"
 	cat /proc/self/mountinfo'
 mh_run "$B"
 check "masked file /proc/keys reads empty" eval 'printf "%s\n" "$OUT" | grep -qx "keys=\[\]"'
 check "masked file is the null device" eval 'printf "%s\n" "$OUT" | grep -qx "keysdev=1:3"'
-check "masked dir /proc/acpi is empty and read-only" eval 'printf "%s\n" "$OUT" | grep -qx "acpi=\[\]" && ! printf "%s\n" "$OUT" | grep -q acpi-writable'
+if [ -d /proc/acpi ]; then
+	check "masked dir /proc/acpi is an empty read-only tmpfs" eval 'printf "%s\n" "$OUT" | grep -qx "acpi=\[\]" && ! printf "%s\n" "$OUT" | grep -q acpi-writable && [ "$(mi_fstype "$OUT" /proc/acpi)" = tmpfs ] && has_opt "$(mi_opts "$OUT" /proc/acpi)" ro'
+else
+	skip "no /proc/acpi on this kernel"
+fi
 check "masked dir /sys/firmware is empty" eval 'printf "%s\n" "$OUT" | grep -qx "fw=\[\]"'
 check "masked image file /etc/hostname reads empty; missing masked path ignored" eval 'printf "%s\n" "$OUT" | grep -qx "hostname=\[\]"'
 check "/proc/sys is read-only" eval '! printf "%s\n" "$OUT" | grep -q sys-writable && has_opt "$(mi_opts "$OUT" /proc/sys)" ro'
-check "/proc/sysrq-trigger is read-only" eval '! printf "%s\n" "$OUT" | grep -q sysrq-writable'
-check "a masked path cannot be unmounted from inside" eval '! printf "%s\n" "$OUT" | grep -q unmasked'
+if [ -e /proc/sysrq-trigger ]; then
+	check "/proc/sysrq-trigger is read-only" eval '! printf "%s\n" "$OUT" | grep -q sysrq-writable && has_opt "$(mi_opts "$OUT" /proc/sysrq-trigger)" ro'
+else
+	skip "no /proc/sysrq-trigger on this kernel"
+fi
+check "a masked path cannot be unmounted from inside" eval '! printf "%s\n" "$OUT" | grep -q unmasked && printf "%s\n" "$OUT" | grep -qx "keys2=\[\]"'
 O=$(mi_opts "$OUT" /sys/firmware)
 check "masked tmpfs is ro,nosuid,nodev,noexec ($O)" eval 'has_opt "$O" ro && has_opt "$O" nosuid && has_opt "$O" nodev && has_opt "$O" noexec'
 
 # readonly path keeps the flags of the mount below it
 mh_bundle "$B" '.mounts += [{destination: "/scratch", type: "tmpfs", source: "tmpfs", options: ["nosuid","nodev","noexec"]}]
-	| .linux.readonlyPaths += ["/scratch"]' /bin/cat /proc/self/mountinfo
+	| .linux.readonlyPaths += ["/scratch", "/etc/hosts"] | .root.readonly = false' \
+	/bin/sh -c 'touch /etc/hosts 2>/dev/null && echo hosts-writable; cat /proc/self/mountinfo'
 mh_run "$B"
 O=$(mi_opts "$OUT" /scratch)
 check "readonlyPaths: ro and keeps nosuid,nodev,noexec ($O)" eval 'has_opt "$O" ro && has_opt "$O" nosuid && has_opt "$O" nodev && has_opt "$O" noexec'
+check "readonlyPaths on a file: /etc/hosts is a read-only bind" eval 'has_opt "$(mi_opts "$OUT" /etc/hosts)" ro && ! printf "%s\n" "$OUT" | grep -q hosts-writable'
 
 # ---- read-only root ----------------------------------------------------------
 mh_bundle "$B" '.root.readonly = false' /bin/sh -c 'touch /rw-test && echo wrote'
@@ -114,6 +126,17 @@ check "tmpfs flags nosuid,nodev,noexec ($O)" eval 'has_opt "$O" nosuid && has_op
 check "tmpfs data size=1m mode=1700 uid=1 gid=1 ($S)" eval 'has_opt "$S" size=1024k && has_opt "$S" mode=1700 && printf "%s\n" "$OUT" | grep -qx "1700 1:1"'
 check "tmpcopyup: /etc is tmpfs with the image's files" eval '[ "$(mi_fstype "$OUT" /etc)" = tmpfs ] && printf "%s\n" "$OUT" | grep -q "^root:x:0:0"'
 check "relative destination is relative to /" [ "$(mi_fstype "$OUT" /tmp-rel)" = tmpfs ]
+
+# ---- another filesystem type with data: overlay ------------------------------------
+OV=$WORK/ov
+mkdir -p "$OV/lower" "$OV/upper" "$OV/work" && echo low > "$OV/lower/l"
+export OV
+mh_bundle "$B" '.mounts += [{destination: "/ov", type: "overlay", source: "overlay",
+	options: ["nodev", "lowerdir=\(env.OV)/lower", "upperdir=\(env.OV)/upper", "workdir=\(env.OV)/work"]}]' \
+	/bin/sh -c 'cat /ov/l && echo up > /ov/u && cat /proc/self/mountinfo'
+mh_run "$B"
+check "overlay mount with lowerdir/upperdir/workdir data" \
+	eval '[ "$RC" = 0 ] && [ "$(mi_fstype "$OUT" /ov)" = overlay ] && has_opt "$(mi_opts "$OUT" /ov)" nodev && [ "$(cat "$OV/upper/u")" = up ]'
 
 # ---- bind mounts ---------------------------------------------------------------
 H=$WORK/hostdata
@@ -151,6 +174,22 @@ mh_run "$B"
 check "missing bind source: one error line naming the mount" \
 	eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q "mounts\[7\].*nonexistent-hull-src"'
 
+# ---- idmapped bind mounts ---------------------------------------------------------
+chown 0:0 "$H/file"
+mh_bundle "$B" '.mounts += [
+	{destination: "/id", type: "bind", source: env.H, options: ["bind","idmap"],
+	 uidMappings: [{containerID: 0, hostID: 1000, size: 1}], gidMappings: [{containerID: 0, hostID: 1001, size: 1}]},
+	{destination: "/rid", type: "bind", source: env.H, options: ["rbind","ridmap"],
+	 uidMappings: [{containerID: 0, hostID: 2000, size: 1}], gidMappings: [{containerID: 0, hostID: 2000, size: 1}]} ]' \
+	/bin/sh -c 'stat -c "id=%u:%g" /id/file; stat -c "rid=%u:%g" /rid/file; cat /proc/self/mountinfo'
+mh_run "$B"
+check "idmap: on-disk 0:0 shows as the mapped 1000:1001" eval 'printf "%s\n" "$OUT" | grep -qx "id=1000:1001" && printf "%s" "$(mi_opts "$OUT" /id)" | grep -q idmapped'
+check "ridmap: the submount is idmapped too" eval 'printf "%s\n" "$OUT" | grep -qx "rid=2000:2000" && printf "%s" "$(mi_opts "$OUT" /rid/sub)" | grep -q idmapped'
+mh_bundle "$B" '.mounts += [{destination: "/id", type: "bind", source: env.H, options: ["bind","idmap"]}]'
+mh_run "$B"
+check "idmap without mappings and without a user namespace: an error naming the mount" \
+	eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q "mounts\[7\].*idmap"'
+
 # ---- rootfsPropagation ------------------------------------------------------------
 for p in shared slave private unbindable; do
 	mh_bundle "$B" ".linux.rootfsPropagation = \"$p\"" /bin/cat /proc/self/mountinfo
@@ -174,6 +213,25 @@ check "default propagation of /: slave of the host, not shared ($F)" eval 'print
 mh_bundle "$B" '.' /bin/sh -c 'cat /etc/hostname; ls /proc/1/root/bin/busybox >/dev/null && echo rootok'
 mh_run "$B" --no-pivot
 check "--no-pivot: runs with the rootfs as /" eval '[ "$RC" = 0 ] && printf "%s\n" "$OUT" | grep -qx hull && printf "%s\n" "$OUT" | grep -qx rootok'
+
+# ---- user namespace: no mknod, device nodes are binds of the host's ----------------
+if [ "$(cat /proc/sys/user/max_user_namespaces 2>/dev/null || echo 0)" -gt 0 ]; then
+	mh_bundle "$B" '.linux.namespaces += [{type: "user"}]
+		| .linux.uidMappings = [{containerID: 0, hostID: 200000, size: 65536}]
+		| .linux.gidMappings = [{containerID: 0, hostID: 200000, size: 65536}]
+		| .linux.devices = [{path: "/dev/fuse", type: "c", major: 10, minor: 229}]' \
+		/bin/sh -c 'stat -c "%n %t:%T" /dev/null /dev/tty /dev/fuse; echo x > /dev/null && echo null-ok
+			echo "keys=[$(cat /proc/keys)]"; cat /proc/self/mountinfo'
+	chown -R 200000:200000 "$B/rootfs"
+	mh_run "$B"
+	check "userns: container runs" [ "$RC" = 0 ]
+	check "userns: /dev/null, /dev/tty, linux.devices are the host's nodes, bind-mounted" \
+		eval 'printf "%s\n" "$OUT" | grep -qx "/dev/null 1:3" && printf "%s\n" "$OUT" | grep -qx "/dev/tty 5:0" && printf "%s\n" "$OUT" | grep -qx "/dev/fuse a:e5" && [ -n "$(mi_line "$OUT" /dev/null)" ] && [ -n "$(mi_line "$OUT" /dev/fuse)" ] && printf "%s\n" "$OUT" | grep -qx null-ok'
+	check "userns: masked paths still masked" eval 'printf "%s\n" "$OUT" | grep -qx "keys=\[\]"'
+	check "userns: sysfs and mqueue present" eval '[ -n "$(mi_line "$OUT" /sys)" ] && [ -n "$(mi_line "$OUT" /dev/mqueue)" ]'
+else
+	skip "user namespaces disabled on this host"
+fi
 
 # ---- nothing leaked to the (test's) host ------------------------------------------
 check "no container mount is left in the host namespace" \

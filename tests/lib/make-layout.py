@@ -6,7 +6,7 @@
 Starts from the image BASE:REF (an OCI layout, e.g. from make-image.sh) and
 writes a new layout OUT (ref "latest") with extra layers on top:
   layers N     N small layers, layer i adds /layer<i> containing "i"
-  whiteout     one layer: deletes /etc/hostname (.wh.), makes /root opaque and
+  whiteout     one layer: deletes /etc/resolv.conf (.wh.), makes /root opaque and
                adds /root/new, adds /wh-done
   hostile-dotdot | hostile-abs | hostile-symlink | hostile-hardlink |
   hostile-whiteout | hostile-symlink-dir
@@ -77,7 +77,7 @@ def main():
         for i in range(n):
             layers.append((tar_bytes([f("layer%d" % i, b"%d\n" % i)]), False))
     elif kind == "whiteout":
-        layers.append((tar_bytes([f("etc/.wh.hostname"), d("root"), f("root/.wh..wh..opq"),
+        layers.append((tar_bytes([f("etc/.wh.resolv.conf"), d("root"), f("root/.wh..wh..opq"),
                                   f("root/new", b"new\n"), f("wh-done", b"done\n")]), True))
     elif kind in HOSTILE:
         layers.append((tar_bytes(HOSTILE[kind]), False))

@@ -23,6 +23,7 @@ mh_init() {
 	case "$HULL" in */*) HULL=$(readlink -f "$HULL") ;; esac
 	command -v "$HULL" >/dev/null || { echo "$name: no hull binary at $HULL"; echo "0 passed, 0 failed, 1 skipped"; exit 77; }
 	WORK=$(mktemp -d "/var/tmp/hull-$name.XXXXXX")
+	chmod 755 "$WORK"   # user-namespaced containers must traverse it
 	STATE=$WORK/state
 	ROOTFS_CACHE=$WORK/rootfs-cache
 	export ROOTFS_CACHE

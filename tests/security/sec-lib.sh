@@ -4,7 +4,7 @@
 #   H ARGS...            "$HULL" --root "$STATE" ARGS...
 #   sec_run DIR [ARG...] foreground `run` of a bundle; $OUT $ERR $RC
 #   sec_start DIR ID     create + start (the container keeps running); $RC $ERR
-#   sec_exec ID ARG...   `exec` in a running container; $OUT $ERR $RC
+#   sec_exec [FLAGS] ID ARG...  `exec` in a running container; $OUT $ERR $RC
 #   sec_rm ID            delete --force, ignore errors
 #   wait_file PATH [S]   wait up to S seconds (default 20) for PATH to exist
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/mount-helpers.sh"
@@ -30,9 +30,8 @@ sec_start() {  # DIR ID
 	ERR=$(cat "$WORK/stderr")
 }
 
-sec_exec() {  # ID ARG...
-	local id=$1; shift
-	OUT=$(timeout 60 "$HULL" --root "$STATE" exec "$id" "$@" 2>"$WORK/stderr" </dev/null)
+sec_exec() {  # [exec flags...] ID ARG...
+	OUT=$(timeout 60 "$HULL" --root "$STATE" exec "$@" 2>"$WORK/stderr" </dev/null)
 	RC=$?
 	ERR=$(cat "$WORK/stderr")
 }

@@ -75,6 +75,10 @@ add "$busybox" /bin/busybox
 add_prog "$(command -v bash)" /bin/bash
 command -v jq >/dev/null && add_prog "$(command -v jq)" /usr/bin/jq
 add "$KVM_SMOKE" /testhost/bin/kvm_smoke
+# Tools the test scripts use that Debian's busybox lacks.
+for prog in install flock mountpoint; do
+	p=$(command -v "$prog") && add_prog "$p" "/usr/bin/$prog"
+done
 for prog in ${HULL_TESTHOST_EXTRA_BINS:-}; do
 	p=$(command -v "$prog") || { echo "testhost: HULL_TESTHOST_EXTRA_BINS: $prog not found" >&2; exit 1; }
 	add_prog "$p" "/usr/bin/$(basename "$p")"
@@ -90,6 +94,12 @@ if [ -d "$BUILD/guest" ]; then
 	while IFS= read -r f; do
 		add "$BUILD/guest/$f" "/testhost/build/guest/$f"
 	done < <(cd "$BUILD/guest" && find . -maxdepth 1 -type f -size -128M | sed 's|^\./||' | sort)
+fi
+
+# Debian's stock kernel (L1's own) for microVM tests that boot one: they look
+# for $HULL_STOCK_KERNEL.
+if compgen -G "$REPO/tests/microvm/*.sh" >/dev/null; then
+	add "$kdir/vmlinuz" /testhost/stock-vmlinuz
 fi
 
 # --- tests: the test host's own suites plus the shared helpers and the
@@ -135,7 +145,17 @@ while IFS=$'\t' read -r src dst; do
 	mkdir -p "$stage$(dirname "$dst")"
 	cp "$src" "$stage$dst"
 done <"$manifest"
-chmod 0755 "$stage/init"
+# Programs must be executable whatever mode the source had when copied.
+chmod 0755 "$stage/init" "$stage"/bin/* "$stage"/usr/bin/* "$stage"/testhost/bin/*
+for f in hull hull-agent; do
+	[ -f "$stage/testhost/build/$f" ] && chmod 0755 "$stage/testhost/build/$f"
+done
+# A ready busybox rootfs (tests/lib/make-rootfs.sh, whose content is hashed
+# with tests/lib) for make-bundle.sh's ROOTFS_CACHE: building one in L1 forks
+# once per applet, ~20 s under TCG.
+if [ -f "$REPO/tests/lib/make-rootfs.sh" ]; then
+	bash "$REPO/tests/lib/make-rootfs.sh" "$stage/testhost/rootfs" >&2
+fi
 # modprobe inside L1 reads this; keep only the lines for modules we carry.
 for f in "${!seen[@]}"; do grep "^$f:" "$moddir/modules.dep"; done >"$stage/lib/modules/$release/modules.dep"
 # Debian's bash and many scripts expect /usr/bin/bash and /bin/sh.

@@ -78,6 +78,7 @@ echo "$release" >"$tmp/out/release"
 # The .deb ships no modules.dep; build it once here so the initramfs builder
 # can take a module's dependency closure and modprobe works inside L1.
 busybox depmod -b "$tmp/out" "$release"
-rm -rf "$dir"
-mv "$tmp/out" "$dir"
+# Another run may have fetched it meanwhile: keep the first complete copy.
+[ -f "$dir/release" ] || { rm -rf "$dir"; mv -T "$tmp/out" "$dir" 2>/dev/null; } || true
+[ -f "$dir/release" ] || { echo "testhost: could not store the kernel in $dir" >&2; exit 1; }
 echo "$dir"

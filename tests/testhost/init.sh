@@ -40,7 +40,7 @@ fi
 
 mount -t proc proc /proc
 mount -t sysfs sys /sys
-mountpoint -q /dev || mount -t devtmpfs dev /dev
+grep -q '^[^ ]* /dev ' /proc/mounts || mount -t devtmpfs dev /dev
 exec </dev/console >/dev/console 2>&1
 ln -s /proc/self/fd /dev/fd
 ln -s /proc/self/fd/0 /dev/stdin
@@ -93,6 +93,8 @@ export HULL_TESTHOST_SUITES HULL_TESTHOST_SUITE_TIMEOUT
 export HULL=/testhost/build/hull BUILD=/testhost/build KVM_SMOKE=/testhost/bin/kvm_smoke
 export HULL_TESTHOST_INSIDE=1 HOME=/root TMPDIR=/tmp
 [ -d /testhost/build/guest ] && export HULL_GUEST_DIR=/testhost/build/guest
+[ -f /testhost/stock-vmlinuz ] && export HULL_STOCK_KERNEL=/testhost/stock-vmlinuz
+[ -d /testhost/rootfs ] && export ROOTFS_CACHE=/testhost/rootfs
 
 # Results go to ttyS1 raw (no \r\n translation), and to the console too so a
 # timed-out run still shows where it was.

@@ -37,7 +37,8 @@ static void test_e820_small(void **state)
 	assert_int_equal(e[0].type, E820_RAM);
 	assert_int_equal(e[0].addr + e[0].size, VM_EBDA_START);
 	assert_int_equal(e[1].type, E820_RESERVED);
-	assert_int_equal(e[2].addr, 0xf0000);
+	assert_int_equal(e[2].addr, 0xe0000);   /* ACPI + MP tables */
+	assert_int_equal(e[2].addr + e[2].size, VM_HIMEM_START);
 	assert_int_equal(e[3].addr, VM_HIMEM_START);
 	assert_int_equal(e[3].addr + e[3].size, 256ull << 20);
 	for (unsigned i = 0; i < n; i++) {
@@ -127,6 +128,71 @@ static void test_mptable(void **state)
 	}
 	assert_true(boot_write_mptable(area, 64, 0xf0000, 4, VM_IOAPIC_PINS) < 0);
 	assert_true(boot_write_mptable(area, sizeof(area), 0xf0000, 0, VM_IOAPIC_PINS) < 0);
+}
+
+static const uint8_t *acpi_table(const uint8_t *area, uint64_t gpa, uint64_t addr)
+{
+	uint32_t len;
+	const uint8_t *t = area + (addr - gpa);
+
+	memcpy(&len, t + 4, 4);
+	assert_true(len >= 36 && addr - gpa + len <= 0x10000);
+	assert_int_equal(sum8(t, len), 0);
+	return t;
+}
+
+static void test_acpi(void **state)
+{
+	static uint8_t area[0x10000];
+	uint64_t rsdp = 0, xsdt, entry;
+	uint32_t madt_len, flags;
+
+	for (unsigned n = 1; n <= 64; n = n * 2 + 1) {
+		const uint8_t *x, *madt = NULL, *fadt = NULL;
+		unsigned lapics = 0, ioapics = 0;
+
+		memset(area, 0xaa, sizeof(area));
+		assert_true(boot_write_acpi(area, sizeof(area), 0xe0000, n, &rsdp) > 0);
+		assert_int_equal(rsdp % 16, 0);
+		const uint8_t *r = area + (rsdp - 0xe0000);
+		assert_memory_equal(r, "RSD PTR ", 8);
+		assert_int_equal(sum8(r, 20), 0);
+		assert_int_equal(sum8(r, 36), 0);
+		memcpy(&xsdt, r + 24, 8);
+		x = acpi_table(area, 0xe0000, xsdt);
+		assert_memory_equal(x, "XSDT", 4);
+		for (int i = 0; i < 2; i++) {
+			memcpy(&entry, x + 36 + 8 * i, 8);
+			const uint8_t *t = acpi_table(area, 0xe0000, entry);
+			if (!memcmp(t, "APIC", 4))
+				madt = t;
+			if (!memcmp(t, "FACP", 4))
+				fadt = t;
+		}
+		assert_non_null(madt);
+		assert_non_null(fadt);
+		memcpy(&flags, fadt + 112, 4);
+		assert_false(flags & (1u << 20));   /* not hardware-reduced: ISA IRQs stay */
+		memcpy(&flags, fadt + 64, 4);
+		assert_int_equal(flags, ACPI_PM1_CNT_PORT);
+		memcpy(&entry, fadt + 140, 8);
+		const uint8_t *dsdt = acpi_table(area, 0xe0000, entry);
+		assert_memory_equal(dsdt, "DSDT", 4);
+		assert_memory_equal(dsdt + 36 + 1, "_S5_", 4);
+		memcpy(&madt_len, madt + 4, 4);
+		for (const uint8_t *p = madt + 44; p < madt + madt_len; p += p[1]) {
+			assert_true(p[1] >= 2);
+			if (p[0] == 0 && (p[4] & 1))
+				lapics++;
+			if (p[0] == 1) {
+				ioapics++;
+				assert_true(p[2] >= n);
+			}
+		}
+		assert_int_equal(lapics, n);
+		assert_int_equal(ioapics, 1);
+	}
+	assert_true(boot_write_acpi(area, 100, 0xe0000, 4, &rsdp) < 0);
 }
 
 static void make_bzimage_head(uint8_t *h, size_t len)
@@ -272,6 +338,8 @@ static void test_boot_load_pvh(void **state)
 	memcpy(&v32, mem.host + VM_PVH_INFO_ADDR + 48, 4);
 	assert_int_equal(v32, 4);   /* memmap entries */
 	assert_int_equal(parse_mptable(mem.host + 0xf0000, 0x10000, 0xf0000, &ioapic, &bsp), 2);
+	memcpy(&v64, mem.host + VM_PVH_INFO_ADDR + 32, 8);
+	assert_memory_equal(mem.host + v64, "RSD PTR ", 8);
 
 	/* a command line longer than the VMM allows */
 	char *longcmd = malloc(VM_CMDLINE_MAX + 10);
@@ -310,6 +378,7 @@ int main(void)
 		cmocka_unit_test(test_e820_small),
 		cmocka_unit_test(test_e820_split_above_4g),
 		cmocka_unit_test(test_mptable),
+		cmocka_unit_test(test_acpi),
 		cmocka_unit_test(test_bzimage_header),
 		cmocka_unit_test(test_pvh_note),
 		cmocka_unit_test(test_virtio_mmio_arg),

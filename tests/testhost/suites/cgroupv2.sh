@@ -79,17 +79,28 @@ else
 fi
 
 # ---- 2. a container with limits
-if [ ! -x "${HULL:-}" ]; then
+if [ ! -e "${HULL:-}" ]; then
 	skip "container with memory and pids limits" "hull is not built (HULL='${HULL:-}')"
+	finish
+elif [ ! -x "$HULL" ]; then
+	not_ok "hull at $HULL is executable"
 	finish
 fi
 
-# A busybox rootfs: all a shell-driven check needs.
+# A busybox rootfs: all a shell-driven check needs (the shared builder when
+# there is one, so every suite's containers look alike).
 rootfs=$work/bundle/rootfs
-mkdir -p "$rootfs"/{bin,proc,sys,dev,tmp,etc}
-cp "$(command -v busybox)" "$rootfs/bin/busybox"
-for applet in sh cat head tr sleep awk seq kill echo; do ln -s busybox "$rootfs/bin/$applet"; done
-echo 'root:x:0:0:root:/:/bin/sh' >"$rootfs/etc/passwd"
+make_rootfs=$(dirname "$0")/../../lib/make-rootfs.sh
+if [ -x "${ROOTFS_CACHE:-}/bin/busybox" ]; then
+	mkdir -p "$rootfs" && cp -a "$ROOTFS_CACHE/." "$rootfs/"
+elif [ -f "$make_rootfs" ]; then
+	bash "$make_rootfs" "$rootfs" || { not_ok "build a busybox rootfs with $make_rootfs"; finish; }
+else
+	mkdir -p "$rootfs"/{bin,proc,sys,dev,tmp,etc}
+	cp "$(command -v busybox)" "$rootfs/bin/busybox"
+	for applet in sh cat head awk sleep kill echo; do ln -s busybox "$rootfs/bin/$applet"; done
+	echo 'root:x:0:0:root:/:/bin/sh' >"$rootfs/etc/passwd"
+fi
 
 # write_config ARGS_JSON [MEMORY_LIMIT]: an OCI config with our limits and its own cgroup
 # namespace, so the container sees its cgroup as /sys/fs/cgroup.
