@@ -87,6 +87,14 @@ static int memory_v1(struct cg_hier *h, const struct oci_memory *m, bool update,
 		}
 	} else if (limit != 0) {
 		ret = wr_i64(h, "memory.limit_in_bytes", limit, err);
+		if (ret == -EINVAL && have_memsw) {
+			uint64_t memsw = 0;
+			struct hull_err e2 = { 0 };
+			if (cg_read_u64(h->dir, "memory.memsw.limit_in_bytes", &memsw, &e2) == 0 &&
+			    limit > 0 && (uint64_t)limit > memsw)
+				return hull_errf(err, EINVAL, ".linux.resources.memory.limit: %" PRId64 " is above the "
+						 "memory+swap limit %" PRIu64 "; set the swap limit too", limit, memsw);
+		}
 	} else if (swap != 0) {
 		ret = wr_i64(h, "memory.memsw.limit_in_bytes", swap, err);
 	}

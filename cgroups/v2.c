@@ -73,7 +73,9 @@ static int memory_v2(struct cg_hier *h, const struct oci_memory *m, bool update,
 		hull_err_clear(err);
 		if (cg_swap_to_v2(m->swap.set ? m->swap.v : 0, limit, limit_set, &swap_max, err) < 0)
 			return -err->code;
-		if (swap_max != 0) {
+		/* memory+swap equal to memory: no swap at all, which is 0, not "unset" */
+		bool no_swap = swap_max == 0 && m->swap.set && m->swap.v > 0;
+		if (swap_max != 0 || no_swap) {
 			if (!cg_exists(h->dir, "memory.swap.max")) {
 				if (swap_max != -1)
 					return hull_errf(err, ENOTSUP, ".linux.resources.memory.swap: swap accounting "

@@ -10,7 +10,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
 
 #include "lib/fs.h"
 #include "microvm/vm.h"
@@ -36,7 +35,6 @@ struct serial {
 	int out_fd;
 	char buf[256];
 	size_t buf_len;
-	unsigned dbg_thr, dbg_iir_thri, dbg_raise, dbg_loopdrop;
 };
 
 static void serial_flush(struct serial *s)
@@ -64,7 +62,6 @@ static void serial_update_irq(struct serial *s)
 	if (level != s->irq_level) {
 		s->irq_level = level;
 		vm_irq_level(s->vm, VM_SERIAL_IRQ, level);
-		if (level) s->dbg_raise++;
 	}
 }
 
@@ -82,8 +79,8 @@ static void serial_read(struct vm_dev *dev, uint64_t off, void *data, uint32_t l
 	case 2:
 		*v = serial_iir(s);
 		/* Reading IIR acknowledges a THRE interrupt. */
-		if ((*v & 0x0f) == UART_IIR_THRI) {
-			s->thre_pending = false; s->dbg_iir_thri++; }
+		if ((*v & 0x0f) == UART_IIR_THRI)
+			s->thre_pending = false;
 		break;
 	case 3: *v = s->lcr; break;
 	case 4: *v = s->mcr; break;
@@ -115,9 +112,7 @@ static void serial_write(struct vm_dev *dev, uint64_t off, const void *data, uin
 	case 0:
 		if (s->lcr & UART_LCR_DLAB) {
 			s->dll = v;
-		} else if (s->mcr & UART_MCR_LOOP) { s->dbg_loopdrop++;
 		} else if (!(s->mcr & UART_MCR_LOOP)) {
-			s->dbg_thr++;
 			s->buf[s->buf_len++] = (char)v;
 			if (v == '\n' || s->buf_len == sizeof(s->buf))
 				serial_flush(s);
@@ -149,7 +144,6 @@ static void serial_free(void *opaque)
 	struct serial *s = opaque;
 
 	serial_flush(s);
-	if (getenv("HULL_VM_DEBUG")) fprintf(stderr, "DEBUG serial thr=%u iir_thri=%u raise=%u loopdrop=%u ier=%x lcr=%x mcr=%x fcr=%x\n", s->dbg_thr, s->dbg_iir_thri, s->dbg_raise, s->dbg_loopdrop, s->ier, s->lcr, s->mcr, s->fcr);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

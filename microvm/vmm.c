@@ -360,11 +360,6 @@ void hull_vm_destroy(struct hull_vm *vm)
 		if (vm->vcpus[i].fd >= 0)
 			close(vm->vcpus[i].fd);
 	}
-	if (getenv("HULL_VM_DEBUG") && vm->mem.host) {
-		fprintf(stderr, "DEBUG f0000:");
-		for (int i = 0; i < 64; i++) fprintf(stderr, " %02x", vm->mem.host[0xf0000 + i]);
-		fprintf(stderr, "\n");
-	}
 	gmem_destroy(&vm->mem);
 	if (vm->epfd >= 0)
 		close(vm->epfd);

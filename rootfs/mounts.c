@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -162,11 +164,57 @@ static int open_bind_source(struct rootfs_ctx *c, const char *source, struct hul
 	return fd;
 }
 
+/* Nothing but procfs itself may be mounted on /proc, and only a few
+ * read-only-ish files below it may be overlaid (what lxcfs needs): a mount
+ * over /proc/self/attr or /proc/sys/kernel/core_pattern would redirect what
+ * the runtime or the kernel write there (CVE-2019-16884 class). */
+static bool proc_dest_allowed(const struct oci_mount *m, const char *dest)
+{
+	static const char *const overlayable[] = {
+		"/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps",
+		"/proc/uptime", "/proc/loadavg", "/proc/slabinfo", "/proc/net/dev",
+		"/proc/sys/kernel/ns_last_pid",
+	};
+
+	if (strcmp(dest, "/proc") && strncmp(dest, "/proc/", 6))
+		return true;
+	if (!strcmp(dest, "/proc"))
+		return is_type(m, "proc");
+	for (size_t i = 0; i < ARRAY_SIZE(overlayable); i++)
+		if (!strcmp(dest, overlayable[i]))
+			return true;
+	return false;
+}
+
+/* The name test above is not enough: an image symlink (/myproc -> /proc)
+ * reaches procfs under another name (CVE-2025-52881 class).  Whatever the
+ * destination resolved to, if it is on procfs it must have been reached by
+ * an allowed name and without symlinks. */
+static int check_procfs_target(struct rootfs_ctx *c, const struct oci_mount *m, const char *dest, int dst,
+			       struct hull_err *err)
+{
+	struct statfs sf;
+	int fd;
+
+	if (fstatfs(dst, &sf) < 0)
+		return hull_errf_sys(err, errno, "statfs `%s`", dest);
+	if (sf.f_type != PROC_SUPER_MAGIC)
+		return 0;
+	if (!proc_dest_allowed(m, dest))
+		return hull_errf(err, EPERM, "`%s` resolves into procfs; only a few files there may be overlaid", dest);
+	fd = safepath_open(c->root_fd, dest, O_PATH, SAFEPATH_NO_SYMLINKS, NULL);
+	if (fd < 0)
+		return hull_errf(err, EPERM, "`%s` reaches procfs through a symlink", dest);
+	close(fd);
+	return 0;
+}
+
 static int mount_bind(struct rootfs_ctx *c, const struct oci_mount *m, const char *dest,
 		      const struct mount_opts *o, struct hull_err *err)
 {
 	_cleanup_close_ int src = -1, dst = -1, userns = -1;
 	struct stat st;
+	int r;
 
 	src = open_bind_source(c, m->source, err);
 	if (src < 0)
@@ -179,6 +227,9 @@ static int mount_bind(struct rootfs_ctx *c, const struct oci_mount *m, const cha
 		dst = safepath_mkfile(c->root_fd, dest, 0644, err);
 	if (dst < 0)
 		return dst;
+	r = check_procfs_target(c, m, dest, dst, err);
+	if (r < 0)
+		return r;
 	if (o->idmap || m->n_uid_mappings || m->n_gid_mappings) {
 		userns = mount_userns_fd(c, m, err);
 		if (userns < 0)
@@ -344,6 +395,9 @@ static int mount_fs(struct rootfs_ctx *c, const struct oci_mount *m, const char 
 	dst = open_dest_dir(c, m, dest, err);
 	if (dst < 0)
 		return dst;
+	r = check_procfs_target(c, m, dest, dst, err);
+	if (r < 0)
+		return r;
 	if ((is_type(m, "cgroup") || is_type(m, "cgroup2")) && c->s->cgroup)
 		return mount_cgroup(c, dest, dst, o, err);
 	if (o->tmpcopyup) {
@@ -385,28 +439,6 @@ static int mount_fs(struct rootfs_ctx *c, const struct oci_mount *m, const char 
 	if (r < 0)
 		return r;
 	return rootfs_apply_propagation(top, o->propagation, o->n_propagation, err);
-}
-
-/* Nothing but procfs itself may be mounted on /proc, and only a few
- * read-only-ish files below it may be overlaid (what lxcfs needs): a mount
- * over /proc/self/attr or /proc/sys/kernel/core_pattern would redirect what
- * the runtime or the kernel write there (CVE-2019-16884 class). */
-static bool proc_dest_allowed(const struct oci_mount *m, const char *dest)
-{
-	static const char *const overlayable[] = {
-		"/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps",
-		"/proc/uptime", "/proc/loadavg", "/proc/slabinfo", "/proc/net/dev",
-		"/proc/sys/kernel/ns_last_pid",
-	};
-
-	if (strcmp(dest, "/proc") && strncmp(dest, "/proc/", 6))
-		return true;
-	if (!strcmp(dest, "/proc"))
-		return is_type(m, "proc");
-	for (size_t i = 0; i < ARRAY_SIZE(overlayable); i++)
-		if (!strcmp(dest, overlayable[i]))
-			return true;
-	return false;
 }
 
 static int mount_one(struct rootfs_ctx *c, size_t i, struct hull_err *err)

@@ -18,6 +18,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/fs.h"
+#include "rootfs/rootfs.h"
 
 int hull_console_connect(const char *path, struct hull_err *err)
 {
@@ -101,18 +102,10 @@ int hull_console_setup(int sock, unsigned rows, unsigned cols, bool bind_console
 		if (ioctl(slave, TIOCSWINSZ, &ws) < 0)
 			return hull_errf_sys(err, errno, "set the terminal size");
 	}
-	if (bind_console) {
-		struct stat st;
-		/* Best effort: a rootfs without /dev/console gets an empty file to bind over. */
-		if (lstat("/dev/console", &st) < 0 && errno == ENOENT) {
-			int fd = open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
-			if (fd >= 0)
-				close(fd);
-		}
-		if (lstat("/dev/console", &st) == 0 && !S_ISLNK(st.st_mode) &&
-		    mount(name, "/dev/console", NULL, MS_BIND, NULL) < 0)
-			return hull_errf_sys(err, errno, "bind %s on /dev/console", name);
-	}
+	/* rootfs/ replaces an image's /dev/console symlink and binds the pty
+	 * onto the file's fd, never onto a path (CVE-2025-52565). */
+	if (bind_console && rootfs_bind_console(slave, err) < 0)
+		return -err->code;
 	if (hull_send_fd(sock, master, name, err) < 0)
 		return -err->code;
 	if (ioctl(slave, TIOCSCTTY, 0) < 0)

@@ -343,6 +343,7 @@ __attribute__((noreturn)) static void container_init(struct init_plan *p)
 		.arg = p,
 	};
 	int fifo_w = -1;
+	pid_t host_pid = 0;
 
 	if (p->userns) {
 		/* Become the namespace's root where it is mapped (mounts, chown). */
@@ -362,14 +363,18 @@ __attribute__((noreturn)) static void container_init(struct init_plan *p)
 	}
 	if (p->new_mountns && rootfs_prepare(&rs, &err) < 0)
 		goto fail;
-	if (cfg->hooks[OCI_HOOK_PRESTART].n || cfg->hooks[OCI_HOOK_CREATE_RUNTIME].n) {
+	/* The parent runs prestart/createRuntime now, and tells us our host pid
+	 * for the state the in-container hooks get. */
+	if (cfg->hooks[OCI_HOOK_PRESTART].n || cfg->hooks[OCI_HOOK_CREATE_RUNTIME].n ||
+	    cfg->hooks[OCI_HOOK_CREATE_CONTAINER].n || cfg->hooks[OCI_HOOK_START_CONTAINER].n) {
 		sync_send(p->sync_fd, SYNC_HOOKS, 0, NULL);
 		if (sync_expect(p->sync_fd, SYNC_HOOKS_DONE, &m, &err) < 0)
 			_exit(1);
+		host_pid = m.val;
 	}
 	if (cfg->hooks[OCI_HOOK_CREATE_CONTAINER].n) {
 		struct hull_container hc = { .id = (char *)o->id, .bundle = (char *)o->bundle,
-					     .rootfs = (char *)p->rootfs, .pid = 0 };
+					     .rootfs = (char *)p->rootfs, .pid = host_pid };
 		_cleanup_free_ char *st = NULL;
 		hc.annotations = cfg->annotations;
 		hc.n_annotations = cfg->n_annotations;
@@ -411,7 +416,7 @@ __attribute__((noreturn)) static void container_init(struct init_plan *p)
 	}
 	if (cfg->hooks[OCI_HOOK_START_CONTAINER].n) {
 		struct hull_container hc = { .id = (char *)o->id, .bundle = (char *)o->bundle,
-					     .rootfs = (char *)p->rootfs, .pid = 1 };
+					     .rootfs = (char *)p->rootfs, .pid = host_pid };
 		_cleanup_free_ char *st = NULL;
 		hc.annotations = cfg->annotations;
 		hc.n_annotations = cfg->n_annotations;
@@ -646,7 +651,7 @@ int launch_container(const struct launch_opts *o, struct launch_result *res, str
 			if ((r = hull_hooks_run(o->cfg, OCI_HOOK_PRESTART, st, err)) < 0 ||
 			    (r = hull_hooks_run(o->cfg, OCI_HOOK_CREATE_RUNTIME, st, err)) < 0)
 				goto fail;
-			sync_send(sv[0], SYNC_HOOKS_DONE, 0, NULL);
+			sync_send(sv[0], SYNC_HOOKS_DONE, init_pid, NULL);
 			break;
 		}
 		case SYNC_ERROR:

@@ -189,8 +189,9 @@ enum img_unpack_mode {
  * ".." or hardlinks that leave it are errors.  diff_id_out receives the sha256
  * of the uncompressed stream; when expect is non-NULL a mismatch is an error.
  * `label` names the layer in messages. */
+struct img_progress;
 int img_unpack(int blob_fd, int root_fd, enum img_unpack_mode mode, const char *expect,
-	       char *diff_id_out, const char *label, struct hull_err *err);
+	       char *diff_id_out, const char *label, struct img_progress *progress, struct hull_err *err);
 
 /* ---- ingest (shared by every source) ---------------------------------- */
 

@@ -97,7 +97,7 @@ void img_progress_free(struct img_progress *p)
 /* ---- layers ----------------------------------------------------------- */
 
 static int unpack_one(const struct img_store *s, const struct img_desc *d, const char *diff_id,
-		      struct hull_err *err)
+		      struct img_progress *p, struct hull_err *err)
 {
 	char tmp[4096];
 	_cleanup_free_ char *blob = img_store_blob_path(s, d->digest);
@@ -112,7 +112,7 @@ static int unpack_one(const struct img_store *s, const struct img_desc *d, const
 	if (bfd < 0 || rfd < 0) {
 		r = hull_errf_sys(err, errno, "layer %s: open", d->digest);
 	} else {
-		r = img_unpack(bfd, rfd, IMG_UNPACK_OVERLAY, diff_id, NULL, d->digest, err);
+		r = img_unpack(bfd, rfd, IMG_UNPACK_OVERLAY, diff_id, NULL, d->digest, p, err);
 	}
 	if (bfd >= 0)
 		close(bfd);
@@ -142,7 +142,8 @@ int img_ensure_layers(const struct img_store *s, const struct img_manifest *m, c
 		if (img_store_has_layer(s, c->diff_ids[i]))
 			continue;
 		img_progress_phase(p, "unpack layer %zu/%zu %.19s", i + 1, m->n_layers, m->layers[i].digest);
-		int r = unpack_one(s, &m->layers[i], c->diff_ids[i], err);
+		img_progress_blob(p, m->layers[i].size, 0);
+		int r = unpack_one(s, &m->layers[i], c->diff_ids[i], p, err);
 		if (r < 0)
 			return r;
 	}

@@ -32,7 +32,6 @@ int img_lazy_crypto(struct hull_err *err);
 	X(int, archive_read_support_format_empty, (struct archive *)) \
 	X(int, archive_read_support_format_tar, (struct archive *)) \
 	X(int, archive_read_open, (struct archive *, void *, archive_open_callback *, archive_read_callback *, archive_close_callback *)) \
-	X(int, archive_read_open_fd, (struct archive *, int, size_t)) \
 	X(int, archive_read_open_filename, (struct archive *, const char *, size_t)) \
 	X(int, archive_read_next_header, (struct archive *, struct archive_entry **)) \
 	X(la_ssize_t, archive_read_data, (struct archive *, void *, size_t)) \
@@ -82,7 +81,6 @@ LAZY_ARCHIVE_FUNCS(X)
 #define archive_read_support_format_empty lazy_archive_read_support_format_empty
 #define archive_read_support_format_tar lazy_archive_read_support_format_tar
 #define archive_read_open lazy_archive_read_open
-#define archive_read_open_fd lazy_archive_read_open_fd
 #define archive_read_open_filename lazy_archive_read_open_filename
 #define archive_read_next_header lazy_archive_read_next_header
 #define archive_read_data lazy_archive_read_data

@@ -116,8 +116,9 @@ int img_overlay_mount(char **lowers, size_t n, const char *upper, const char *wo
 		int r = new_api_mount(lowers, n, upper, work, target, volatile_upper);
 		if (r == 0)
 			return 0;
-		/* EINVAL: no lowerdir+ (kernel < 6.8); ENOSYS: no fsopen */
-		if (r != -EINVAL && r != -ENOSYS && r != -EOPNOTSUPP)
+		/* EINVAL: no lowerdir+ (kernel < 6.8: overlay's legacy option parser,
+		 * reached at FSCONFIG_CMD_CREATE, does not know it); ENOSYS: no fsopen */
+		if (r != -EINVAL && r != -ENOSYS && r != -EOPNOTSUPP && r != -E2BIG)
 			return hull_errf_sys(err, -r, "overlay: mount on `%s` (%zu layers)", target, n);
 	}
 	return legacy_mount(lowers, n, upper, work, target, shortdir, volatile_upper, err);

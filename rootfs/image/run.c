@@ -52,7 +52,8 @@ static char *read_in_rootfs(const char *rootfs, const char *rel)
 	if (root < 0)
 		return NULL;
 	struct hull_err ignored;
-	int fd = safepath_open(root, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0, &ignored);
+	/* symlinks stay inside the rootfs; O_NONBLOCK: a FIFO planted there must not hang us */
+	int fd = safepath_open(root, rel, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0, &ignored);
 	close(root);
 	if (fd < 0)
 		return NULL;
@@ -100,7 +101,7 @@ static int copy_rootfs(const struct img_store *s, const struct img_manifest *m, 
 		if (fd < 0)
 			return hull_errf_sys(err, errno, "layer %s: blob missing from the store (fetch the image again)",
 					     m->layers[i].digest);
-		int r = img_unpack(fd, root, IMG_UNPACK_APPLY, NULL, NULL, m->layers[i].digest, err);
+		int r = img_unpack(fd, root, IMG_UNPACK_APPLY, NULL, NULL, m->layers[i].digest, NULL, err);
 		if (r < 0)
 			return r;
 	}

@@ -39,11 +39,12 @@
 
 struct chain {
 	struct archive *outer;
+	int fd;                    /* the compressed blob */
+	char *raw;                 /* its read buffer */
+	struct img_progress *progress;
 	struct img_hash *hash;
 	uint64_t bytes;
 	char buf[READ_BLOCK];
-	int fd;
-	char *inbuf;
 	bool failed;
 };
 
@@ -503,6 +504,23 @@ static void unpacker_free(struct unpacker *u)
 	free(u->created);
 }
 
+/* outer reader: the blob, counted for the progress line */
+static la_ssize_t blob_read(struct archive *a, void *priv, const void **buf)
+{
+	struct chain *c = priv;
+	ssize_t n;
+	do
+		n = read(c->fd, c->raw, READ_BLOCK);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		archive_set_error(a, errno, "read: %s", strerror(errno));
+		return -1;
+	}
+	img_progress_blob(c->progress, 0, n);
+	*buf = c->raw;
+	return n;
+}
+
 /* inner tar reader pulls decompressed bytes from the outer reader */
 static la_ssize_t chain_read(struct archive *a, void *priv, const void **buf)
 {
@@ -522,7 +540,7 @@ static la_ssize_t chain_read(struct archive *a, void *priv, const void **buf)
 }
 
 int img_unpack(int blob_fd, int root_fd, enum img_unpack_mode mode, const char *expect,
-	       char *diff_id_out, const char *label, struct hull_err *err)
+	       char *diff_id_out, const char *label, struct img_progress *progress, struct hull_err *err)
 {
 	struct chain *c;
 	struct archive *inner = NULL;
@@ -532,10 +550,13 @@ int img_unpack(int blob_fd, int root_fd, enum img_unpack_mode mode, const char *
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return hull_errf(err, ENOMEM, "out of memory");
+	c->fd = blob_fd;
+	c->progress = progress;
+	c->raw = malloc(READ_BLOCK);
 	c->hash = img_hash_new();
 	c->outer = archive_read_new();
 	inner = archive_read_new();
-	if (!c->hash || !c->outer || !inner) {
+	if (!c->raw || !c->hash || !c->outer || !inner) {
 		r = hull_errf(err, ENOMEM, "layer %s: out of memory", label);
 		goto out;
 	}
@@ -545,7 +566,7 @@ int img_unpack(int blob_fd, int root_fd, enum img_unpack_mode mode, const char *
 	archive_read_support_format_raw(c->outer);
 	archive_read_support_format_empty(c->outer);
 	struct archive_entry *ae;
-	if (archive_read_open_fd(c->outer, blob_fd, READ_BLOCK) != ARCHIVE_OK) {
+	if (archive_read_open(c->outer, c, NULL, blob_read, NULL) != ARCHIVE_OK) {
 		r = hull_errf(err, EBADMSG, "layer %s: %s", label, archive_error_string(c->outer));
 		goto out;
 	}
@@ -609,6 +630,7 @@ out:
 	if (c->outer)
 		archive_read_free(c->outer);
 	img_hash_free(c->hash);
+	free(c->raw);
 	free(c);
 	return r;
 }

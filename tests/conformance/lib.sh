@@ -46,6 +46,7 @@ cf_init() {
 		exit 77
 	fi
 	WORK=$(mktemp -d "/var/tmp/hull-conf-$name.XXXXXX")
+	chmod 755 "$WORK"   # a container root in a user namespace must reach its rootfs
 	STATE=$WORK/state
 	mkdir -p "$STATE"
 	ROOTFS_CACHE=${CF_ROOTFS_CACHE:-$WORK/rootfs-cache}

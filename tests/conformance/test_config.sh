@@ -68,8 +68,14 @@ mkdir -p "$SRC/sub"
 mount -t tmpfs -o size=1m cfsub "$SRC/sub"
 echo file > "$SRC/f"
 mounts='[]'
+# an option that restores a default comes after its opposite, so that a
+# runtime ignoring it is caught (the opposite would stay in effect)
+declare -A OPPOSITE=([dev]=nodev [exec]=noexec [suid]=nosuid [atime]=noatime [diratime]=nodiratime
+	[async]=sync [nolazytime]=lazytime [rw]=ro [strictatime]=noatime
+	[nostrictatime]=strictatime)
 for o in $FSOPTS; do
-	mounts=$(jq -c --arg o "$o" '. + [{destination: ("/o/" + $o), type: "tmpfs", source: "tmpfs", options: [$o]}]' <<<"$mounts")
+	opts=$(jq -cn --arg o "$o" --arg n "${OPPOSITE[$o]:-}" 'if $n == "" then [$o] else [$n, $o] end')
+	mounts=$(jq -c --arg o "$o" --argjson opts "$opts" '. + [{destination: ("/o/" + $o), type: "tmpfs", source: "tmpfs", options: $opts}]' <<<"$mounts")
 done
 for o in bind rbind private rprivate shared rshared slave rslave unbindable runbindable; do
 	case $o in bind) opts='["bind"]' ;; rbind) opts='["rbind"]' ;; r*) opts="[\"rbind\",\"$o\"]" ;; *) opts="[\"bind\",\"$o\"]" ;; esac
@@ -89,8 +95,9 @@ optchk() {  # OPTION: does /o/OPTION show the option's effect?
 	[ -n "$(mi_line "$MI" "/o/$o")" ] || return 1
 	case $o in
 	ro) has_opt "$po" ro ;;
-	rw|defaults) has_opt "$po" rw && ! has_opt "$po" nosuid && ! has_opt "$po" nodev && ! has_opt "$po" noexec ;;
+	rw|defaults) has_opt "$po" rw && has_opt "$so" rw && ! has_opt "$po" nosuid && ! has_opt "$po" nodev && ! has_opt "$po" noexec ;;
 	nosuid|nodev|noexec|noatime|nodiratime|relatime) has_opt "$po" "$o" ;;
+	nostrictatime) has_opt "$po" relatime ;;
 	suid) ! has_opt "$po" nosuid ;;
 	dev) ! has_opt "$po" nodev ;;
 	exec) ! has_opt "$po" noexec ;;
@@ -101,7 +108,7 @@ optchk() {  # OPTION: does /o/OPTION show the option's effect?
 	async) ! has_opt "$so" sync ;;
 	nolazytime) ! has_opt "$so" lazytime ;;
 	# no visible trace in mountinfo: the mount exists with that option accepted
-	iversion|noiversion|silent|loud|norelatime|nostrictatime) true ;;
+	iversion|noiversion|silent|loud|norelatime) true ;;
 	bind) [ -z "$(mi_line "$MI" /o/bind/sub)" ] && [ "$(mi_fstype "$MI" /o/bind)" != tmpfs ] ;;
 	rbind) [ "$(mi_fstype "$MI" /o/rbind/sub)" = tmpfs ] ;;
 	shared) [[ "$opt" == *shared:* ]] ;;

@@ -102,6 +102,11 @@ check "layers stored once: one unpacked layer for three imports of the same root
 check "no container dirs left after --rm" [ -z "$(ls -A "$STORE/containers")" ]
 check "store holds only verified blobs, tmp/ empty" store_clean
 
+h image --store "$STORE" import "$IMG/busybox.docker.tar" localhost/imported:1
+h image --store "$STORE" import "$IMG/busybox.oci.tar" localhost/imported-oci:1
+hrun --rm localhost/imported:1 echo imported
+check "image import FILE NAME (docker save and OCI archives detected)" eval '[ "$RC" = 0 ] && has imported'
+
 # ---- conversion and flags -------------------------------------------------
 cp -a "$IMG/oci" "$WORK/conf"
 umoci config --image "$WORK/conf:latest" --tag conf --config.entrypoint /bin/sh --config.entrypoint -c \

@@ -57,13 +57,17 @@ check "nothing left behind" [ -z "$(rt_leftovers $ID)" ]
 H state $ID 2>"$WORK/err"; RC=$?
 check "state of a deleted container: exit 1, 'does not exist'" eval '[ "$RC" = 1 ] && grep -q "does not exist" "$WORK/err"'
 
-ls -la $WORK $B >&2; H create -b "$B" --pid-file "$WORK/pid" $ID && H start $ID
+# pid 1 of a pid namespace only gets signals it has a handler for
+mh_bundle "$B" . /bin/sh -c 'trap "exit 7" TERM; while :; do sleep 0.05; done'
+H create -b "$B" --pid-file "$WORK/pid" $ID && H start $ID
 PID=$(cat "$WORK/pid")
+sleep 0.1
 H kill $ID 15; rt_wait_gone "$PID"
 check "kill 15 (number) stops sleep" [ "$(H state $ID | jq -r .status)" = stopped ]
 H delete $ID
-ls -la $WORK $B >&2; H create -b "$B" --pid-file "$WORK/pid" $ID && H start $ID
+H create -b "$B" --pid-file "$WORK/pid" $ID && H start $ID
 PID=$(cat "$WORK/pid")
+sleep 0.1
 H kill $ID TERM; rt_wait_gone "$PID"
 check "kill TERM (name) stops sleep" [ "$(H state $ID | jq -r .status)" = stopped ]
 H delete $ID
@@ -71,7 +75,7 @@ H create -b "$B" --pid-file "$WORK/pid" $ID
 PID=$(cat "$WORK/pid")
 H delete $ID; RC=$?
 check "delete of a created container kills its init" eval '[ "$RC" = 0 ] && rt_wait_gone $PID'
-ls -la $WORK $B >&2; H create -b "$B" --pid-file "$WORK/pid" $ID && H start $ID
+H create -b "$B" --pid-file "$WORK/pid" $ID && H start $ID
 PID=$(cat "$WORK/pid")
 H delete --force $ID; RC=$?
 check "delete --force of a running container" eval '[ "$RC" = 0 ] && rt_wait_gone $PID && [ -z "$(rt_leftovers $ID)" ]'
@@ -84,7 +88,8 @@ OUT=$(H run -b "$B" r$$ 2>"$WORK/err"); RC=$?
 check "run: exit status 3 propagates" [ "$RC" = 3 ]
 check "run: stdout and stderr are inherited" eval '[ "$OUT" = out ] && grep -qx err "$WORK/err"'
 check "run removes the container when it ends" [ -z "$(rt_leftovers r$$)" ]
-mh_bundle "$B" . /bin/sh -c 'kill -9 $$'
+# (without a pid namespace: an ns init ignores even SIGKILL from inside)
+mh_bundle "$B" '.linux.namespaces |= map(select(.type != "pid"))' /bin/sh -c 'kill -9 $$'
 H run -b "$B" r$$; RC=$?
 check "run: killed by SIGKILL -> 137" [ "$RC" = 137 ]
 mh_bundle "$B" . /nonexistent/binary
@@ -102,17 +107,18 @@ H delete r$$
 
 # ---- run: signals are forwarded -------------------------------------------------------
 mh_bundle "$B" . /bin/sh -c 'trap "exit 42" USR1; echo ready; while :; do sleep 0.05; done'
-( H run -b "$B" sig$$ > "$WORK/sigout" ) & RPID=$!
+( exec "$HULL" --root "$STATE" run -b "$B" sig$$ > "$WORK/sigout" ) & RPID=$!
 for ((i = 0; i < 200; i++)); do grep -q ready "$WORK/sigout" 2>/dev/null && break; sleep 0.02; done
 kill -USR1 $RPID
 wait $RPID; RC=$?
 check "run forwards SIGUSR1 to the container (trap exit 42)" [ "$RC" = 42 ]
 mh_bundle "$B" . /bin/sleep 100
-( H run -b "$B" sig$$ ) & RPID=$!
+( exec "$HULL" --root "$STATE" run -b "$B" sig$$ ) & RPID=$!
 for ((i = 0; i < 200; i++)); do [ "$(H state sig$$ 2>/dev/null | jq -r .status)" = running ] && break; sleep 0.02; done
-kill -TERM $RPID
+kill -KILL $(H state sig$$ | jq .pid)   # what a forwarded TERM does to a non-init process
 wait $RPID; RC=$?
-check "run: container killed by forwarded SIGTERM -> 143" [ "$RC" = 143 ]
+check "run: container killed by SIGKILL -> run exits 137" [ "$RC" = 137 ]
+check "run cleaned up after the killed container" [ -z "$(rt_leftovers sig$$)" ]
 
 # ---- run -d, --keep ---------------------------------------------------------------
 H run -d -b "$B" --pid-file "$WORK/pid" d$$; RC=$?

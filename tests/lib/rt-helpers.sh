@@ -7,6 +7,9 @@
 #   rt_leftovers ID    prints what a container left behind (state dir, cgroup dirs)
 . "$(dirname "${BASH_SOURCE[0]}")/mount-helpers.sh"
 
+# check() in mount-helpers prints $OUT/$ERR/$RC on failure.
+OUT= ERR= RC=
+
 H() { "$HULL" --root "$STATE" "$@"; }
 
 rt_wait_gone() {

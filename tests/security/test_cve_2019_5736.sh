@@ -67,6 +67,12 @@ setsid /bin/sh /watch.sh pid1 "$t" </dev/null >/dev/null 2>&1 &
 EOF
 	printf '#!/proc/self/exe --log=/fifo\n' > "$1/evil.sh"
 	chmod 0755 "$1/watch.sh" "$1/hook.sh" "$1/evil.sh"
+	# most images have a libc: give this one hull's, so hull can run inside
+	local lib
+	for lib in $(ldd "$HULL" | grep -o '/[^ ]*'); do
+		mkdir -p "$1$(dirname "$lib")"
+		cp -L "$lib" "$1$lib"
+	done
 	rm -f "$1/fifo" "$1/result"
 	mkfifo "$1/fifo"
 }

@@ -62,6 +62,18 @@ mh_bundle "$B" '.mounts += [{destination: "/proc/uptime", type: "bind", source: 
 mh_run "$B"
 check "bind over /proc/uptime (lxcfs-style) is allowed" eval '[ "$RC" = 0 ] && [ "$OUT" = "$(cat /etc/hostname)" ]'
 
+# the same through an image symlink to /proc (CVE-2025-52881 class)
+mh_bundle "$B" '.mounts += [{destination: "/myproc/sys/kernel/core_pattern", type: "bind", source: "/etc/hostname", options: ["bind"]}]'
+ln -s /proc "$B/rootfs/myproc"
+mh_run "$B"
+check "bind over procfs through an image symlink (/myproc -> /proc) is refused" \
+	eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q "procfs"'
+mh_bundle "$B" '.mounts += [{destination: "/myproc/self/attr", type: "tmpfs", source: "tmpfs"}]'
+ln -s /proc "$B/rootfs/myproc"
+mh_run "$B"
+check "tmpfs over /proc/self/attr through an image symlink is refused" \
+	eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q "procfs"'
+
 # ---- symlink swap race on a destination (CVE-2021-30465) ----------------------------------
 # A host-side "attacker" keeps exchanging rootfs/race/d (a directory) with
 # rootfs/race/l (a symlink to the host directory) while containers mount
@@ -111,6 +123,45 @@ mh_bundle "$B" '.mounts |= map(select(.destination | startswith("/dev") | not))
 mh_run "$B"
 check "/dev/null not a null device at mask time: refused with a clear error" \
 	eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q "not the null device"'
+
+# ---- /dev/console symlink in the image (CVE-2025-52565) ---------------------------------------
+# terminal=true with the image's /dev: the container's /dev/console must be
+# the pty, and the symlink's target must not be what the pty is bound over.
+mh_bundle "$B" '.process.terminal = true | .mounts |= map(select(.destination != "/dev"))' \
+	/bin/sh -c 'stat -c "console=%F %t" /dev/console; readlink /dev/console || echo notalink'
+rm -rf "$B/rootfs/dev" && mkdir "$B/rootfs/dev"
+ln -s /proc/sys/kernel/core_pattern "$B/rootfs/dev/console"
+SOCK=$WORK/console.sock
+rm -f "$SOCK"
+python3 -c '
+import array, os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(1); s.settimeout(60)
+c, _ = s.accept()
+msg, anc, _, _ = c.recvmsg(4096, socket.CMSG_SPACE(4))
+fds = array.array("i")
+for level, kind, data in anc:
+    if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+        fds.frombytes(data[:4])
+out = b""
+while True:
+    try:
+        chunk = os.read(fds[0], 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+sys.stdout.write(out.decode(errors="replace").replace("\r", ""))
+' "$SOCK" > "$WORK/console.out" &
+RECV=$!
+for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+mh_run "$B" --console-socket "$SOCK"
+wait "$RECV"
+CONS=$(cat "$WORK/console.out")
+OUT=$CONS
+check "/dev/console symlink in the image: /dev/console is the pty (major 136 = 0x88), not a symlink" \
+	eval 'printf "%s\n" "$CONS" | grep -qx "console=character special file 88" && printf "%s\n" "$CONS" | grep -qx notalink'
 
 # ---- /proc and /sys symlinks in the image ---------------------------------------------------
 mh_bundle "$B" '.' /bin/true

@@ -35,7 +35,7 @@ struct fx {
 
 enum kind { F, D, L, H, C, W };   /* file, dir, symlink, hardlink, char dev, raw entry */
 
-struct ent { enum kind k; const char *path; const char *data; unsigned mode; const char *xattr; };
+struct ent { enum kind k; const char *path; const char *data; unsigned mode; const char *xattr; int owner; };
 
 static char *build(const struct ent *e, size_t n, int filter, size_t *len)
 {
@@ -53,8 +53,8 @@ static char *build(const struct ent *e, size_t n, int filter, size_t *len)
 	for (size_t i = 0; i < n; i++) {
 		struct archive_entry *ae = archive_entry_new();
 		archive_entry_set_pathname(ae, e[i].path);
-		archive_entry_set_uid(ae, getuid());
-		archive_entry_set_gid(ae, getgid());
+		archive_entry_set_uid(ae, e[i].owner ? e[i].owner : (int)getuid());
+		archive_entry_set_gid(ae, e[i].owner ? e[i].owner + 1 : (int)getgid());
 		archive_entry_set_mtime(ae, 1000000 + (time_t)i, 0);
 		switch (e[i].k) {
 		case F: case W:
@@ -115,7 +115,7 @@ static int unpack_mode(struct fx *f, const struct ent *e, size_t n, enum img_unp
 	size_t len;
 	char *buf = build(e, n, 1, &len);
 	int fd = blob_fd(buf, len);
-	int r = img_unpack(fd, f->root_fd, mode, NULL, diff_id, "test", err);
+	int r = img_unpack(fd, f->root_fd, mode, NULL, diff_id, "test", NULL, err);
 	close(fd);
 	free(buf);
 	return r;
@@ -195,12 +195,12 @@ static void test_basic(void **state)
 	struct fx *f = *state;
 	struct hull_err err = { 0 };
 	const struct ent e[] = {
-		{ D, "etc/", NULL, 0750, NULL },
-		{ F, "etc/passwd", "root:x:0:0::/root:/bin/sh\n", 0600, "user.test" },
-		{ F, "./usr/bin/tool", "#!/bin/sh\n", 04755, NULL },   /* parent dirs implied */
-		{ L, "bin", "usr/bin", 0, NULL },
-		{ H, "etc/passwd.hard", "etc/passwd", 0, NULL },
-		{ F, "etc/passwd", "replaced\n", 0644, NULL },       /* later entry wins */
+		{ D, "etc/", NULL, 0750, NULL, 0 },
+		{ F, "etc/passwd", "root:x:0:0::/root:/bin/sh\n", 0600, "user.test", 0 },
+		{ F, "./usr/bin/tool", "#!/bin/sh\n", 04755, NULL, 0 },   /* parent dirs implied */
+		{ L, "bin", "usr/bin", 0, NULL, 0 },
+		{ H, "etc/passwd.hard", "etc/passwd", 0, NULL, 0 },
+		{ F, "etc/passwd", "replaced\n", 0644, NULL, 0 },       /* later entry wins */
 	};
 	if (unpack(f, e, 6, &err) != 0)
 		fail_msg("%s", err.msg);
@@ -229,7 +229,7 @@ static void test_basic(void **state)
 static void test_diff_id_and_compression(void **state)
 {
 	struct fx *f = *state;
-	const struct ent e[] = { { F, "a", "hello", 0, NULL }, { D, "d", NULL, 0, NULL } };
+	const struct ent e[] = { { F, "a", "hello", 0, NULL, 0 }, { D, "d", NULL, 0, NULL, 0 } };
 	size_t plain_len;
 	char *plain = build(e, 2, 0, &plain_len);
 	char want[IMG_DIGEST_LEN + 1];
@@ -240,14 +240,14 @@ static void test_diff_id_and_compression(void **state)
 		int fd = blob_fd(buf, len);
 		char got[IMG_DIGEST_LEN + 1] = "";
 		struct hull_err err = { 0 };
-		if (img_unpack(fd, f->root_fd, IMG_UNPACK_OVERLAY, want, got, "t", &err) != 0)
+		if (img_unpack(fd, f->root_fd, IMG_UNPACK_OVERLAY, want, got, "t", NULL, &err) != 0)
 			fail_msg("filter %d: %s", filter, err.msg);
 		assert_string_equal(got, want);
 		lseek(fd, 0, SEEK_SET);
 		/* a wrong expected diff_id is an error */
 		assert_int_equal(img_unpack(fd, f->root_fd, IMG_UNPACK_OVERLAY,
 					    "sha256:0000000000000000000000000000000000000000000000000000000000000000",
-					    NULL, "t", &err), -EBADMSG);
+					    NULL, "t", NULL, &err), -EBADMSG);
 		assert_non_null(strstr(err.msg, "diff_ids"));
 		close(fd);
 		free(buf);
@@ -256,7 +256,7 @@ static void test_diff_id_and_compression(void **state)
 	/* garbage is an error, not an empty layer */
 	int fd = blob_fd("\x1f\x8b garbage garbage garbage", 25);
 	struct hull_err err = { 0 };
-	assert_true(img_unpack(fd, f->root_fd, IMG_UNPACK_OVERLAY, NULL, NULL, "t", &err) < 0);
+	assert_true(img_unpack(fd, f->root_fd, IMG_UNPACK_OVERLAY, NULL, NULL, "t", NULL, &err) < 0);
 	close(fd);
 }
 
@@ -266,7 +266,7 @@ static void test_dotdot_rejected(void **state)
 	const char *paths[] = { "../x", "a/../../x", "../outside/secret", "./../pwned" };
 	for (size_t i = 0; i < 4; i++) {
 		struct hull_err err = { 0 };
-		const struct ent e[] = { { F, paths[i], "pwned", 0, NULL } };
+		const struct ent e[] = { { F, paths[i], "pwned", 0, NULL, 0 } };
 		assert_true(unpack(f, e, 1, &err) < 0);
 		assert_non_null(strstr(err.msg, "leaves the layer"));
 	}
@@ -279,7 +279,7 @@ static void test_absolute_lands_inside(void **state)
 	struct hull_err err = { 0 };
 	char abs[300];
 	snprintf(abs, sizeof(abs), "%s/x", f->outside);   /* the host path of outside/x */
-	const struct ent e[] = { { F, "/etc/hostname", "h", 0, NULL }, { F, abs, "pwned", 0, NULL } };
+	const struct ent e[] = { { F, "/etc/hostname", "h", 0, NULL, 0 }, { F, abs, "pwned", 0, NULL, 0 } };
 	if (unpack(f, e, 2, &err) != 0)
 		fail_msg("%s", err.msg);
 	assert_true(exists(f->root, "etc/hostname"));
@@ -297,22 +297,22 @@ static void test_symlink_escape(void **state)
 	snprintf(abs, sizeof(abs), "%s", f->outside);
 	/* write through symlinks that point out of the layer: they resolve inside */
 	const struct ent e[] = {
-		{ L, "up", "../../../..", 0, NULL },
-		{ F, "up/pwned", "pwned", 0, NULL },
-		{ L, "abs", "/", 0, NULL },
-		{ F, "abs/pwned2", "pwned", 0, NULL },
+		{ L, "up", "../../../..", 0, NULL, 0 },
+		{ F, "up/pwned", "pwned", 0, NULL, 0 },
+		{ L, "abs", "/", 0, NULL, 0 },
+		{ F, "abs/pwned2", "pwned", 0, NULL, 0 },
 	};
 	if (unpack(f, e, 4, &err) != 0)
 		fail_msg("%s", err.msg);
 	assert_true(exists(f->root, "pwned"));
 	assert_true(exists(f->root, "pwned2"));
 	/* a symlink to the host path of outside/, then a file through it */
-	const struct ent e2[] = { { L, "host", abs, 0, NULL }, { F, "host/secret", "overwritten", 0, NULL } };
+	const struct ent e2[] = { { L, "host", abs, 0, NULL, 0 }, { F, "host/secret", "overwritten", 0, NULL, 0 } };
 	err.code = 0;
 	unpack(f, e2, 2, &err);   /* may fail (no such dir inside) or land inside: never outside */
 	/* replacing a symlink with a file must not write through it */
-	const struct ent e3[] = { { L, "s", abs, 0, NULL }, { L, "t", "/../outside/secret", 0, NULL },
-				  { F, "t", "overwritten", 0, NULL } };
+	const struct ent e3[] = { { L, "s", abs, 0, NULL, 0 }, { L, "t", "/../outside/secret", 0, NULL, 0 },
+				  { F, "t", "overwritten", 0, NULL, 0 } };
 	if (unpack(f, e3, 3, &err) != 0)
 		fail_msg("%s", err.msg);
 	outside_untouched(f);
@@ -324,11 +324,11 @@ static void test_hardlink_escape(void **state)
 	char abs[300];
 	snprintf(abs, sizeof(abs), "%s/secret", f->outside);
 	const char *targets[] = { "../outside/secret", abs, "link-out/secret" };
-	const struct ent pre[] = { { L, "link-out", f->outside, 0, NULL } };
+	const struct ent pre[] = { { L, "link-out", f->outside, 0, NULL, 0 } };
 	struct hull_err err = { 0 };
 	assert_int_equal(unpack(f, pre, 1, &err), 0);
 	for (size_t i = 0; i < 3; i++) {
-		const struct ent e[] = { { H, "h", targets[i], 0, NULL } };
+		const struct ent e[] = { { H, "h", targets[i], 0, NULL, 0 } };
 		err.code = 0;
 		assert_true(unpack(f, e, 1, &err) < 0);
 	}
@@ -342,11 +342,11 @@ static void test_whiteouts_overlay(void **state)
 		skip();
 	struct hull_err err = { 0 };
 	const struct ent e[] = {
-		{ F, ".wh.gone", "", 0, NULL },
-		{ D, "dir", NULL, 0, NULL },
-		{ F, "dir/.wh..wh..opq", "", 0, NULL },
-		{ F, "dir/kept", "k", 0, NULL },
-		{ F, "sub/.wh.deep", "", 0, NULL },
+		{ F, ".wh.gone", "", 0, NULL, 0 },
+		{ D, "dir", NULL, 0, NULL, 0 },
+		{ F, "dir/.wh..wh..opq", "", 0, NULL, 0 },
+		{ F, "dir/kept", "k", 0, NULL, 0 },
+		{ F, "sub/.wh.deep", "", 0, NULL, 0 },
 	};
 	if (unpack(f, e, 5, &err) != 0)
 		fail_msg("%s", err.msg);
@@ -369,14 +369,14 @@ static void test_whiteouts_apply(void **state)
 	struct fx *f = *state;
 	struct hull_err err = { 0 };
 	const struct ent lower[] = {
-		{ F, "a", "a", 0, NULL }, { F, "b/c", "c", 0, NULL }, { F, "d/e/f", "f", 0, NULL },
+		{ F, "a", "a", 0, NULL, 0 }, { F, "b/c", "c", 0, NULL, 0 }, { F, "d/e/f", "f", 0, NULL, 0 },
 	};
 	assert_int_equal(unpack_mode(f, lower, 3, IMG_UNPACK_APPLY, NULL, &err), 0);
 	const struct ent upper[] = {
-		{ F, ".wh.a", "", 0, NULL },
-		{ F, "b/new", "n", 0, NULL },          /* before the opaque marker: still kept */
-		{ F, "b/.wh..wh..opq", "", 0, NULL },
-		{ F, ".wh.d", "", 0, NULL },
+		{ F, ".wh.a", "", 0, NULL, 0 },
+		{ F, "b/new", "n", 0, NULL, 0 },          /* before the opaque marker: still kept */
+		{ F, "b/.wh..wh..opq", "", 0, NULL, 0 },
+		{ F, ".wh.d", "", 0, NULL, 0 },
 	};
 	if (unpack_mode(f, upper, 4, IMG_UNPACK_APPLY, NULL, &err) != 0)
 		fail_msg("%s", err.msg);
@@ -394,12 +394,12 @@ static void test_whiteout_escape(void **state)
 	for (size_t i = 0; i < 4; i++) {
 		for (int mode = 0; mode < 2; mode++) {
 			struct hull_err err = { 0 };
-			const struct ent e[] = { { F, paths[i], "", 0, NULL } };
+			const struct ent e[] = { { F, paths[i], "", 0, NULL, 0 } };
 			assert_true(unpack_mode(f, e, 1, mode ? IMG_UNPACK_APPLY : IMG_UNPACK_OVERLAY, NULL, &err) < 0);
 		}
 	}
 	/* a whiteout through a symlink pointing outside deletes inside only */
-	const struct ent e[] = { { L, "o", f->outside, 0, NULL }, { F, "o/.wh.secret", "", 0, NULL } };
+	const struct ent e[] = { { L, "o", f->outside, 0, NULL, 0 }, { F, "o/.wh.secret", "", 0, NULL, 0 } };
 	struct hull_err err = { 0 };
 	unpack_mode(f, e, 2, IMG_UNPACK_APPLY, NULL, &err);
 	outside_untouched(f);
@@ -411,9 +411,23 @@ static void test_devices_and_xattrs(void **state)
 	if (geteuid() != 0)
 		skip();
 	struct hull_err err = { 0 };
-	const struct ent e[] = { { C, "dev/null", NULL, 0, NULL }, { F, "x", "x", 0, "user.hull" } };
-	if (unpack(f, e, 2, &err) != 0)
+	const struct ent e[] = { { C, "dev/null", NULL, 0, NULL, 0 }, { F, "x", "x", 0, "user.hull", 0 },
+				 { F, "owned", "o", 04750, NULL, 1234 }, { D, "odir", NULL, 0700, NULL, 1234 },
+				 { L, "olink", "owned", 0, NULL, 1234 } };
+	if (unpack(f, e, 5, &err) != 0)
 		fail_msg("%s", err.msg);
+	/* ownership from the archive (numeric), setuid kept after chown */
+	struct stat ost;
+	char op[512];
+	const char *owned[] = { "owned", "odir", "olink" };
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(op, sizeof(op), "%s/%s", f->root, owned[i]);
+		assert_int_equal(lstat(op, &ost), 0);
+		assert_int_equal(ost.st_uid, 1234);
+		assert_int_equal(ost.st_gid, 1235);
+		if (i == 0)
+			assert_int_equal(ost.st_mode & 07777, 04750);
+	}
 	char p[512], v[8];
 	struct stat st;
 	snprintf(p, sizeof(p), "%s/dev/null", f->root);
