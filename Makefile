@@ -83,9 +83,10 @@ $(HULL): $(MAIN_OBJ) $(LIBHULL)
 
 # The binary exports no symbols, so the plugin links its own copy of the
 # lib/ and oci/ helpers it uses (only those members of the archive), and yajl.
-$(BUILD)/hull-image.so: $(IMAGE_OBJS) $(LIBHULL)
+$(BUILD)/hull-image.so: $(IMAGE_OBJS) $(LIBHULL) rootfs/image/plugin.map
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $(IMAGE_OBJS) $(LIBHULL) $(IMAGE_LIBS) -lyajl -lpthread
+	$(Q)$(CC) -shared $(LDFLAGS) -Wl,--version-script=rootfs/image/plugin.map -o $@ $(IMAGE_OBJS) $(LIBHULL) \
+		$(IMAGE_LIBS) -lyajl -lpthread
 
 # The guest agent is PID 1 inside the VM: static, no sanitizers, no host libs.
 $(BUILD)/agent/%.o: %.c

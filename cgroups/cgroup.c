@@ -100,7 +100,6 @@ static struct hull_cgroup *cg_new(void)
 	if (cg) {
 		cg->unified = -1;
 		cg->v2_dirfd = -1;
-		cg->bpf_prog_fd = -1;
 	}
 	return cg;
 }
@@ -271,8 +270,6 @@ int hull_cgroup_create(const char *cgroups_path, const char *id, const struct oc
 	for (size_t i = 0; ret == 0 && i < cg->n_h; i++)
 		ret = mkdir_hier(cg, &cg->h[i], err);
 	if (ret == 0)
-		ret = open_v2_dirfd(cg, err);
-	if (ret == 0)
 		ret = apply(cg, res, false, err);
 	if (ret < 0) {
 		rmdir_created(cg);
@@ -290,8 +287,16 @@ int hull_cgroup_open(const char *path, struct hull_cgroup **out, struct hull_err
 	int ret;
 
 	*out = NULL;
-	if (!path || path[0] != '/' || strstr(path, "/..") || strstr(path, "\n"))
-		return hull_errf(err, EINVAL, "invalid cgroup path `%s`", path ? path : "");
+	/* the persisted string must already be in canonical form: a state file
+	 * edited to point elsewhere (or outside the hierarchy) is refused */
+	{
+		char *canon = NULL;
+		bool same = path && path[0] == '/' && cg_path_resolve(path, NULL, false, &canon, err) == 0 &&
+			    !strcmp(canon, path);
+		free(canon);
+		if (!same)
+			return hull_errf(err, EINVAL, "invalid cgroup path `%s`", path ? path : "");
+	}
 	cg = cg_new();
 	if (!cg)
 		return hull_errf(err, ENOMEM, "cgroup");
@@ -305,8 +310,6 @@ int hull_cgroup_open(const char *path, struct hull_cgroup **out, struct hull_err
 		any |= access(cg->h[i].dir, F_OK) == 0;
 	if (ret == 0 && !any)
 		ret = hull_errf(err, ENOENT, "cgroup %s does not exist", path);
-	if (ret == 0 && cg_unified(cg) && access(cg_unified(cg)->dir, F_OK) == 0)
-		ret = open_v2_dirfd(cg, err);
 	if (ret < 0) {
 		hull_cgroup_free(cg);
 		return ret;
@@ -326,8 +329,14 @@ int hull_cgroup_enter(struct hull_cgroup *cg, pid_t pid, struct hull_err *err)
 	return 0;
 }
 
+/* Opened on demand: only a v2 clone3 needs it, and an fd made earlier would
+ * be inherited by every child forked in between. */
 int hull_cgroup_v2_dirfd(struct hull_cgroup *cg)
 {
+	struct hull_err e = { 0 };
+
+	if (cg->v2_dirfd < 0 && cg_unified(cg))
+		open_v2_dirfd(cg, &e);
 	return cg->v2_dirfd;
 }
 
@@ -354,8 +363,6 @@ void hull_cgroup_free(struct hull_cgroup *cg)
 		free(cg->h[i].dir);
 	if (cg->v2_dirfd >= 0)
 		close(cg->v2_dirfd);
-	if (cg->bpf_prog_fd >= 0)
-		close(cg->bpf_prog_fd);
 	free(cg->path);
 	free(cg);
 }

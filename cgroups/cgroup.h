@@ -66,8 +66,11 @@ int hull_cgroup_open(const char *path, struct hull_cgroup **out, struct hull_err
 /* Move pid (all its threads: cgroup.procs) into the cgroup in every hierarchy. */
 int hull_cgroup_enter(struct hull_cgroup *cg, pid_t pid, struct hull_err *err);
 
-/* O_PATH|O_DIRECTORY fd of the container's unified-tree directory (v2 and
- * hybrid), owned by cg, for clone3 CLONE_INTO_CGROUP; -1 on pure v1. */
+/* O_PATH|O_DIRECTORY|O_CLOEXEC fd of the container's unified-tree directory
+ * (v2 and hybrid), for clone3 CLONE_INTO_CGROUP.  Opened on the first call,
+ * owned by cg (closed by hull_cgroup_free); -1 on pure v1 or if it cannot be
+ * opened.  A child that inherits it should close it before running anything
+ * the container controls (CLOEXEC covers the final execve). */
 int hull_cgroup_v2_dirfd(struct hull_cgroup *cg);
 
 const char *hull_cgroup_path(const struct hull_cgroup *cg);

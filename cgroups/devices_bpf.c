@@ -276,8 +276,7 @@ int cg_bpf_devices_apply(struct hull_cgroup *cg, const struct oci_device_rule *r
 		attr.attach_type = BPF_CGROUP_DEVICE;
 		sys_bpf(BPF_PROG_DETACH, &attr);
 	}
-	if (cg->bpf_prog_fd >= 0)
-		close(cg->bpf_prog_fd);
-	cg->bpf_prog_fd = steal_fd(prog);
+	/* the attachment holds the program; no fd of ours stays open for a
+	 * container process to inherit */
 	return 0;
 }

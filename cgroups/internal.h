@@ -44,8 +44,7 @@ struct hull_cgroup {
 	struct cg_hier h[CG_MAX_HIER];
 	size_t n_h;
 	int unified;           /* index of the cgroup2 tree in h[], or -1 */
-	int v2_dirfd;
-	int bpf_prog_fd;       /* device program we attached (v2), or -1 */
+	int v2_dirfd;          /* opened on first hull_cgroup_v2_dirfd() */
 };
 
 /* ---- layout.c ----------------------------------------------------------- */

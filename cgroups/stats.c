@@ -9,10 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <yajl/yajl_gen.h>
-
 #include "cgroups/internal.h"
 #include "lib/cleanup.h"
+#include "lib/json.h"
 
 static uint64_t rd_u64(const char *dir, const char *file)
 {
@@ -388,187 +387,168 @@ void hull_cgroup_stats_free(struct hull_cgroup_stats *st)
 
 /* ---- JSON (runc types.Event / types.Stats; omitempty as Go applies it) ---- */
 
-static void key(yajl_gen g, const char *k)
+static void kv_u64(struct hull_json *j, const char *k, uint64_t v, bool omitempty)
 {
-	yajl_gen_string(g, (const unsigned char *)k, strlen(k));
+	if (!omitempty || v)
+		hull_json_kv_uint(j, k, v);
 }
 
-static void kv_u64(yajl_gen g, const char *k, uint64_t v, bool omitempty)
+static void mem_entry_json(struct hull_json *j, const char *k, const struct hull_cgroup_mem_entry *e)
 {
-	if (omitempty && !v)
-		return;
-	key(g, k);
-	/* yajl_gen_integer is signed; a number string keeps uint64 exact */
-	char buf[24];
-	int n = snprintf(buf, sizeof(buf), "%" PRIu64, v);
-	yajl_gen_number(g, buf, (size_t)n);
+	hull_json_key(j, k);
+	hull_json_begin_map(j);
+	kv_u64(j, "limit", e->limit, false);
+	kv_u64(j, "usage", e->usage, true);
+	kv_u64(j, "max", e->max, true);
+	kv_u64(j, "failcnt", e->failcnt, false);
+	hull_json_end_map(j);
 }
 
-static void mem_entry_json(yajl_gen g, const char *k, const struct hull_cgroup_mem_entry *e)
-{
-	key(g, k);
-	yajl_gen_map_open(g);
-	kv_u64(g, "limit", e->limit, false);
-	kv_u64(g, "usage", e->usage, true);
-	kv_u64(g, "max", e->max, true);
-	kv_u64(g, "failcnt", e->failcnt, false);
-	yajl_gen_map_close(g);
-}
-
-static void blkio_json(yajl_gen g, const char *k, const struct hull_cgroup_blkio_entry *v, size_t n)
+static void blkio_json(struct hull_json *j, const char *k, const struct hull_cgroup_blkio_entry *v, size_t n)
 {
 	if (!n)
 		return;
-	key(g, k);
-	yajl_gen_array_open(g);
+	hull_json_key(j, k);
+	hull_json_begin_array(j);
 	for (size_t i = 0; i < n; i++) {
-		yajl_gen_map_open(g);
-		kv_u64(g, "major", v[i].major, true);
-		kv_u64(g, "minor", v[i].minor, true);
-		if (v[i].op[0]) {
-			key(g, "op");
-			yajl_gen_string(g, (const unsigned char *)v[i].op, strlen(v[i].op));
-		}
-		kv_u64(g, "value", v[i].value, true);
-		yajl_gen_map_close(g);
+		hull_json_begin_map(j);
+		kv_u64(j, "major", v[i].major, true);
+		kv_u64(j, "minor", v[i].minor, true);
+		if (v[i].op[0])
+			hull_json_kv_string(j, "op", v[i].op);
+		kv_u64(j, "value", v[i].value, true);
+		hull_json_end_map(j);
 	}
-	yajl_gen_array_close(g);
+	hull_json_end_array(j);
 }
 
-static void u16_list_json(yajl_gen g, const char *k, const uint16_t *v, size_t n)
+static void u16_list_json(struct hull_json *j, const char *k, const uint16_t *v, size_t n)
 {
 	if (!n)
 		return;
-	key(g, k);
-	yajl_gen_array_open(g);
+	hull_json_key(j, k);
+	hull_json_begin_array(j);
 	for (size_t i = 0; i < n; i++)
-		yajl_gen_integer(g, v[i]);
-	yajl_gen_array_close(g);
+		hull_json_uint(j, v[i]);
+	hull_json_end_array(j);
 }
 
-static void stats_json(yajl_gen g, const struct hull_cgroup_stats *st)
+static void stats_json(struct hull_json *j, const struct hull_cgroup_stats *st)
 {
-	yajl_gen_map_open(g);
+	static const char *const cpuset_flags[] = {
+		"cpu_exclusive", "mem_hardwall", "mem_exclusive", "memory_migrate", "memory_spread_page",
+		"memory_spread_slab", "memory_pressure", "sched_load_balance",
+	};
 
-	key(g, "cpu");
-	yajl_gen_map_open(g);
-	key(g, "usage");
-	yajl_gen_map_open(g);
-	kv_u64(g, "total", st->cpu.total, true);
+	hull_json_begin_map(j);
+
+	hull_json_key(j, "cpu");
+	hull_json_begin_map(j);
+	hull_json_key(j, "usage");
+	hull_json_begin_map(j);
+	kv_u64(j, "total", st->cpu.total, true);
 	if (st->cpu.n_percpu) {
-		key(g, "percpu");
-		yajl_gen_array_open(g);
-		for (size_t i = 0; i < st->cpu.n_percpu; i++) {
-			char buf[24];
-			int n = snprintf(buf, sizeof(buf), "%" PRIu64, st->cpu.percpu[i]);
-			yajl_gen_number(g, buf, (size_t)n);
-		}
-		yajl_gen_array_close(g);
+		hull_json_key(j, "percpu");
+		hull_json_begin_array(j);
+		for (size_t i = 0; i < st->cpu.n_percpu; i++)
+			hull_json_uint(j, st->cpu.percpu[i]);
+		hull_json_end_array(j);
 	}
-	kv_u64(g, "kernel", st->cpu.kernel, false);
-	kv_u64(g, "user", st->cpu.user, false);
-	yajl_gen_map_close(g);
-	key(g, "throttling");
-	yajl_gen_map_open(g);
-	kv_u64(g, "periods", st->cpu.periods, true);
-	kv_u64(g, "throttledPeriods", st->cpu.throttled_periods, true);
-	kv_u64(g, "throttledTime", st->cpu.throttled_time, true);
-	yajl_gen_map_close(g);
-	yajl_gen_map_close(g);
+	kv_u64(j, "kernel", st->cpu.kernel, false);
+	kv_u64(j, "user", st->cpu.user, false);
+	hull_json_end_map(j);
+	hull_json_key(j, "throttling");
+	hull_json_begin_map(j);
+	kv_u64(j, "periods", st->cpu.periods, true);
+	kv_u64(j, "throttledPeriods", st->cpu.throttled_periods, true);
+	kv_u64(j, "throttledTime", st->cpu.throttled_time, true);
+	hull_json_end_map(j);
+	hull_json_end_map(j);
 
-	key(g, "cpuset");
-	yajl_gen_map_open(g);
-	u16_list_json(g, "cpus", st->cpuset.cpus, st->cpuset.n_cpus);
-	kv_u64(g, "cpu_exclusive", 0, false);
-	u16_list_json(g, "mems", st->cpuset.mems, st->cpuset.n_mems);
-	kv_u64(g, "mem_hardwall", 0, false);
-	kv_u64(g, "mem_exclusive", 0, false);
-	kv_u64(g, "memory_migrate", 0, false);
-	kv_u64(g, "memory_spread_page", 0, false);
-	kv_u64(g, "memory_spread_slab", 0, false);
-	kv_u64(g, "memory_pressure", 0, false);
-	kv_u64(g, "sched_load_balance", 0, false);
-	key(g, "sched_relax_domain_level");
-	yajl_gen_integer(g, 0);
-	yajl_gen_map_close(g);
+	/* runc only fills cpus/mems; the flag fields are always present */
+	hull_json_key(j, "cpuset");
+	hull_json_begin_map(j);
+	u16_list_json(j, "cpus", st->cpuset.cpus, st->cpuset.n_cpus);
+	u16_list_json(j, "mems", st->cpuset.mems, st->cpuset.n_mems);
+	for (size_t i = 0; i < sizeof(cpuset_flags) / sizeof(cpuset_flags[0]); i++)
+		kv_u64(j, cpuset_flags[i], 0, false);
+	hull_json_kv_int(j, "sched_relax_domain_level", 0);
+	hull_json_end_map(j);
 
-	key(g, "memory");
-	yajl_gen_map_open(g);
-	kv_u64(g, "cache", st->memory.cache, true);
-	mem_entry_json(g, "usage", &st->memory.usage);
-	mem_entry_json(g, "swap", &st->memory.swap);
-	mem_entry_json(g, "kernel", &st->memory.kernel);
-	mem_entry_json(g, "kernelTCP", &st->memory.kernel_tcp);
+	hull_json_key(j, "memory");
+	hull_json_begin_map(j);
+	kv_u64(j, "cache", st->memory.cache, true);
+	mem_entry_json(j, "usage", &st->memory.usage);
+	mem_entry_json(j, "swap", &st->memory.swap);
+	mem_entry_json(j, "kernel", &st->memory.kernel);
+	mem_entry_json(j, "kernelTCP", &st->memory.kernel_tcp);
 	if (st->memory.n_raw) {
-		key(g, "raw");
-		yajl_gen_map_open(g);
+		hull_json_key(j, "raw");
+		hull_json_begin_map(j);
 		for (size_t i = 0; i < st->memory.n_raw; i++)
-			kv_u64(g, st->memory.raw[i].key, st->memory.raw[i].value, false);
-		yajl_gen_map_close(g);
+			hull_json_kv_uint(j, st->memory.raw[i].key, st->memory.raw[i].value);
+		hull_json_end_map(j);
 	}
-	key(g, "event_count");
-	yajl_gen_map_open(g);
-	kv_u64(g, "oom", st->memory.oom_events, false);
-	kv_u64(g, "oom_kill", st->memory.oom_kill_events, false);
-	yajl_gen_map_close(g);
-	yajl_gen_map_close(g);
+	hull_json_key(j, "event_count");
+	hull_json_begin_map(j);
+	hull_json_kv_uint(j, "oom", st->memory.oom_events);
+	hull_json_kv_uint(j, "oom_kill", st->memory.oom_kill_events);
+	hull_json_end_map(j);
+	hull_json_end_map(j);
 
-	key(g, "pids");
-	yajl_gen_map_open(g);
-	kv_u64(g, "current", st->pids.current, true);
-	kv_u64(g, "limit", st->pids.limit, true);
-	yajl_gen_map_close(g);
+	hull_json_key(j, "pids");
+	hull_json_begin_map(j);
+	kv_u64(j, "current", st->pids.current, true);
+	kv_u64(j, "limit", st->pids.limit, true);
+	hull_json_end_map(j);
 
-	key(g, "blkio");
-	yajl_gen_map_open(g);
-	blkio_json(g, "ioServiceBytesRecursive", st->blkio.service_bytes, st->blkio.n_service_bytes);
-	blkio_json(g, "ioServicedRecursive", st->blkio.serviced, st->blkio.n_serviced);
-	yajl_gen_map_close(g);
+	hull_json_key(j, "blkio");
+	hull_json_begin_map(j);
+	blkio_json(j, "ioServiceBytesRecursive", st->blkio.service_bytes, st->blkio.n_service_bytes);
+	blkio_json(j, "ioServicedRecursive", st->blkio.serviced, st->blkio.n_serviced);
+	hull_json_end_map(j);
 
-	key(g, "hugetlb");
-	yajl_gen_map_open(g);
+	hull_json_key(j, "hugetlb");
+	hull_json_begin_map(j);
 	for (size_t i = 0; i < st->n_hugetlb; i++) {
-		key(g, st->hugetlb[i].page_size);
-		yajl_gen_map_open(g);
-		kv_u64(g, "usage", st->hugetlb[i].usage, true);
-		kv_u64(g, "max", st->hugetlb[i].max, true);
-		kv_u64(g, "failcnt", st->hugetlb[i].failcnt, false);
-		yajl_gen_map_close(g);
+		hull_json_key(j, st->hugetlb[i].page_size);
+		hull_json_begin_map(j);
+		kv_u64(j, "usage", st->hugetlb[i].usage, true);
+		kv_u64(j, "max", st->hugetlb[i].max, true);
+		kv_u64(j, "failcnt", st->hugetlb[i].failcnt, false);
+		hull_json_end_map(j);
 	}
-	yajl_gen_map_close(g);
+	hull_json_end_map(j);
 
-	key(g, "intel_rdt");
-	yajl_gen_map_open(g);
-	yajl_gen_map_close(g);
-	key(g, "network_interfaces");
-	yajl_gen_null(g);
+	hull_json_key(j, "intel_rdt");
+	hull_json_begin_map(j);
+	hull_json_end_map(j);
+	hull_json_key(j, "network_interfaces");
+	hull_json_null(j);
 
-	yajl_gen_map_close(g);
+	hull_json_end_map(j);
 }
 
 int hull_cgroup_event_write(FILE *out, const char *type, const char *id, const struct hull_cgroup_stats *st)
 {
-	yajl_gen g = yajl_gen_alloc(NULL);
-	const unsigned char *buf;
-	size_t len;
+	struct hull_json *j = hull_json_new(false);
+	struct hull_err err = { 0 };
+	char *text = NULL;
+	size_t len = 0;
 	int ret = 0;
 
-	if (!g)
-		return -ENOMEM;
-	yajl_gen_map_open(g);
-	key(g, "type");
-	yajl_gen_string(g, (const unsigned char *)type, strlen(type));
-	key(g, "id");
-	yajl_gen_string(g, (const unsigned char *)id, strlen(id));
+	hull_json_begin_map(j);
+	hull_json_kv_string(j, "type", type);
+	hull_json_kv_string(j, "id", id);
 	if (st) {
-		key(g, "data");
-		stats_json(g, st);
+		hull_json_key(j, "data");
+		stats_json(j, st);
 	}
-	yajl_gen_map_close(g);
-	if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok)
-		ret = -EINVAL;
-	else if (fwrite(buf, 1, len, out) != len || fputc('\n', out) == EOF || fflush(out) == EOF)
+	hull_json_end_map(j);
+	if (hull_json_finish(j, &text, &len, &err) < 0)
+		return -(err.code ? err.code : EINVAL);
+	if (fwrite(text, 1, len, out) != len || fputc('\n', out) == EOF || fflush(out) == EOF)
 		ret = -EIO;
-	yajl_gen_free(g);
+	free(text);
 	return ret;
 }

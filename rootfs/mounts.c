@@ -146,7 +146,8 @@ static int mount_userns_fd(struct rootfs_ctx *c, const struct oci_mount *m, stru
 
 static int open_bind_source(struct rootfs_ctx *c, const char *source, struct hull_err *err)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], clean[PATH_MAX], root[PATH_MAX];
+	size_t rl;
 	int fd;
 
 	if (!source || !*source)
@@ -156,8 +157,17 @@ static int open_bind_source(struct rootfs_ctx *c, const char *source, struct hul
 			return hull_errf(err, ENAMETOOLONG, "source `%s`", source);
 		source = path;
 	}
-	/* The source is on the host side and named by the (trusted) config:
-	 * symlinks there are the user's choice, as with runc. */
+	/* A source inside the rootfs is image content: its symlinks must be
+	 * resolved inside the rootfs, or an image could have the host's
+	 * /etc/shadow bound in by naming it through a symlink. */
+	if (source[0] == '/' && safepath_clean(source, clean, sizeof(clean)) == 0 &&
+	    safepath_clean(c->s->rootfs, root, sizeof(root)) == 0) {
+		rl = strlen(root);
+		if (!strncmp(clean, root, rl) && (clean[rl] == '/' || clean[rl] == '\0'))
+			return safepath_open(c->root_fd, clean + rl, O_PATH, 0, err);
+	}
+	/* Elsewhere the source is on the host side and named by the (trusted)
+	 * config: symlinks there are the user's choice, as with runc. */
 	fd = open(source, O_PATH | O_CLOEXEC);
 	if (fd < 0)
 		return hull_errf_sys(err, errno, "source `%s`", source);

@@ -65,4 +65,15 @@ int rootfs_finalize(const struct rootfs_spec *s, struct hull_err *err);
  * only after pivoting. */
 int rootfs_bind_console(int slave_fd, struct hull_err *err);
 
+/* Open `path` (relative, e.g. "sys/kernel/hostname", "thread-self/attr/exec")
+ * in procfs for the runtime's own reads and writes, in a way no mount can
+ * redirect (CVE-2025-52881 class): a non-recursive detached clone of /proc
+ * (open_tree), so nothing mounted over files below /proc comes along,
+ * verified to be the root of a procfs; the lookup stays beneath it, crosses
+ * no mount and follows no magic link; the result is checked to be procfs.
+ * Without the privilege to clone (e.g. unit tests), /proc itself is used
+ * with the same checks, so an overmounted file fails with EXDEV instead of
+ * being written through.  Returns an fd or -errno. */
+int rootfs_proc_open(const char *path, int flags, struct hull_err *err);
+
 #endif

@@ -350,9 +350,10 @@ static int wait_forwarding(pid_t pid, int master, sigset_t *blocked_all_fd_out)
 	sigdelset(&all, SIGILL);
 	sigdelset(&all, SIGFPE);
 	sigfd = signalfd(-1, &all, SFD_CLOEXEC);
-	/* The child may have exited before the signalfd existed. */
+	/* The child may have exited before the signalfd existed; the proxy
+	 * still drains what it wrote until the pty hangs up. */
 	on_signal(SIGCHLD, &w);
-	if (!w.exited && master >= 0)
+	if (master >= 0)
 		hull_console_proxy(master, sigfd, on_signal, &w);
 	while (!w.exited) {
 		struct signalfd_siginfo si;

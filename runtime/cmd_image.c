@@ -10,6 +10,8 @@
 #define IMAGE_USAGE "hull image [--store DIR] ls [-q] | inspect NAME | rm NAME... | prune | import ARCHIVE|REF [NAME] | pull REF\n" \
 	"  ARCHIVE: an oci-archive or docker-archive tar (detected), or any pull reference"
 
+#define IMAGE_SHORT "hull image ls|inspect|rm|prune|import ...; see hull-image(8)"
+
 /* A bare file name for `import` picks its transport from the content:
  * docker save archives have manifest.json, OCI archives an oci-layout. */
 static const char *import_ref(const char *arg, char *buf, size_t size)
@@ -45,13 +47,13 @@ static int cmd_image(const struct hull_globals *g, int argc, char **argv, struct
 		} else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
 			quiet = true;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return cli_usage(err, IMAGE_USAGE, "unknown option `%s`", argv[i]);
+			return cli_usage(err, IMAGE_SHORT, "unknown option `%s`", argv[i]);
 		} else if (npos < (int)(sizeof(pos) / sizeof(pos[0]))) {
 			pos[npos++] = argv[i];
 		}
 	}
 	if (npos == 0)
-		return cli_usage(err, IMAGE_USAGE, "missing subcommand");
+		return cli_usage(err, IMAGE_SHORT, "missing subcommand");
 	const char *sub = pos[0];
 	if (quiet)
 		ctx.progress = false;
@@ -60,17 +62,17 @@ static int cmd_image(const struct hull_globals *g, int argc, char **argv, struct
 		return 1;
 	if (!strcmp(sub, "ls") || !strcmp(sub, "list")) {
 		if (npos != 1)
-			return cli_usage(err, IMAGE_USAGE, "ls takes no arguments");
+			return cli_usage(err, IMAGE_SHORT, "ls takes no arguments");
 		return api->list(&ctx, stdout, quiet, err) < 0 ? 1 : 0;
 	}
 	if (!strcmp(sub, "inspect")) {
 		if (npos != 2)
-			return cli_usage(err, IMAGE_USAGE, "inspect takes one image");
+			return cli_usage(err, IMAGE_SHORT, "inspect takes one image");
 		return api->inspect(&ctx, pos[1], stdout, err) < 0 ? 1 : 0;
 	}
 	if (!strcmp(sub, "rm")) {
 		if (npos < 2)
-			return cli_usage(err, IMAGE_USAGE, "rm needs an image");
+			return cli_usage(err, IMAGE_SHORT, "rm needs an image");
 		for (int i = 1; i < npos; i++) {
 			if (api->remove(&ctx, pos[i], err) < 0)
 				return 1;
@@ -80,12 +82,12 @@ static int cmd_image(const struct hull_globals *g, int argc, char **argv, struct
 	}
 	if (!strcmp(sub, "prune")) {
 		if (npos != 1)
-			return cli_usage(err, IMAGE_USAGE, "prune takes no arguments");
+			return cli_usage(err, IMAGE_SHORT, "prune takes no arguments");
 		return api->prune(&ctx, quiet ? NULL : stdout, err) < 0 ? 1 : 0;
 	}
 	if (!strcmp(sub, "import") || !strcmp(sub, "pull") || !strcmp(sub, "load")) {
 		if (npos < 2 || npos > 3)
-			return cli_usage(err, IMAGE_USAGE, "%s takes a source and an optional name", sub);
+			return cli_usage(err, IMAGE_SHORT, "%s takes a source and an optional name", sub);
 		char buf[4200];
 		const char *ref = strcmp(sub, "pull") ? import_ref(pos[1], buf, sizeof(buf)) : pos[1];
 		char digest[80];
@@ -94,7 +96,7 @@ static int cmd_image(const struct hull_globals *g, int argc, char **argv, struct
 		printf("%s\n", digest);
 		return 0;
 	}
-	return cli_usage(err, IMAGE_USAGE, "unknown subcommand `%s`", sub);
+	return cli_usage(err, IMAGE_SHORT, "unknown subcommand `%s`", sub);
 }
 
 HULL_COMMAND(image, "manage images in the store (ls, inspect, rm, prune, import)", cmd_image);

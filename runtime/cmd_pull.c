@@ -11,6 +11,8 @@
 	"  REFERENCE: [docker://][REGISTRY/]NAME[:TAG|@DIGEST], oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE\n" \
 	"  --insecure (or --tls-verify=false): plain HTTP, for a registry on the local host"
 
+#define PULL_SHORT "hull pull [options] IMAGE; see hull-pull(8)"
+
 static int cmd_pull(const struct hull_globals *g, int argc, char **argv, struct hull_err *err)
 {
 	struct hull_image_ctx ctx = { .progress = isatty(STDERR_FILENO) };
@@ -25,15 +27,15 @@ static int cmd_pull(const struct hull_globals *g, int argc, char **argv, struct 
 		} else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
 			quiet = true;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return cli_usage(err, PULL_USAGE, "unknown option `%s`", argv[i]);
+			return cli_usage(err, PULL_SHORT, "unknown option `%s`", argv[i]);
 		} else if (!ref) {
 			ref = argv[i];
 		} else {
-			return cli_usage(err, PULL_USAGE, "one reference at a time");
+			return cli_usage(err, PULL_SHORT, "one reference at a time");
 		}
 	}
 	if (!ref)
-		return cli_usage(err, PULL_USAGE, "missing image reference");
+		return cli_usage(err, PULL_SHORT, "missing image reference");
 	if (quiet)
 		ctx.progress = false;
 	const struct hull_image_api *api = hull_image_load(g->argv0, err);

@@ -37,6 +37,9 @@
 	"         [--privileged] [--net none|host] [--pull always|missing] [--store DIR] [--insecure]\n" \
 	"         [--creds USER:PASS] IMAGE [COMMAND [ARG...]]"
 
+/* for error messages: one line */
+#define RUN_IMAGE_SHORT "hull run [flags] IMAGE [COMMAND [ARG...]]; see hull-image(8)"
+
 struct strv { char **v; size_t n; };
 
 static int push(struct strv *s, char *v)
@@ -140,13 +143,13 @@ static int add_volume(struct parsed *p, const char *spec, struct hull_err *err)
 		return hull_errf(err, ENOMEM, "out of memory");
 	char *dst = strchr(w, ':');
 	if (!dst || w[0] != '/')
-		return cli_usage(err, RUN_IMAGE_USAGE, "-v %s: want /HOST/PATH:/CONTAINER/PATH[:ro|rw] (named volumes are not supported)", spec);
+		return cli_usage(err, RUN_IMAGE_SHORT, "-v %s: want /HOST/PATH:/CONTAINER/PATH[:ro|rw] (named volumes are not supported)", spec);
 	*dst++ = '\0';
 	char *mode = strchr(dst, ':');
 	if (mode)
 		*mode++ = '\0';
 	if (dst[0] != '/' || (mode && strcmp(mode, "ro") && strcmp(mode, "rw")))
-		return cli_usage(err, RUN_IMAGE_USAGE, "-v %s: want /HOST/PATH:/CONTAINER/PATH[:ro|rw]", spec);
+		return cli_usage(err, RUN_IMAGE_SHORT, "-v %s: want /HOST/PATH:/CONTAINER/PATH[:ro|rw]", spec);
 	char real[PATH_MAX];
 	if (!realpath(w, real))
 		return hull_errf_sys(err, errno, "-v %s: source `%s`", spec, w);
@@ -187,17 +190,17 @@ static int parse(int argc, char **argv, struct parsed *p, struct hull_err *err)
 		case O_READ_ONLY: p->o.read_only = true; break;
 		case 'm':
 			if (parse_size(optarg, &p->o.memory) < 0)
-				return cli_usage(err, RUN_IMAGE_USAGE, "--memory: want a size like 512m or 2g, not `%s`", optarg);
+				return cli_usage(err, RUN_IMAGE_SHORT, "--memory: want a size like 512m or 2g, not `%s`", optarg);
 			break;
 		case O_CPUS:
 			p->o.cpus = strtod(optarg, &end);
 			if (*end || p->o.cpus <= 0 || p->o.cpus > 4096)
-				return cli_usage(err, RUN_IMAGE_USAGE, "--cpus: want a positive number, not `%s`", optarg);
+				return cli_usage(err, RUN_IMAGE_SHORT, "--cpus: want a positive number, not `%s`", optarg);
 			break;
 		case O_PIDS:
 			p->o.pids_limit = strtoll(optarg, &end, 10);
 			if (*end || p->o.pids_limit == 0 || p->o.pids_limit < -1)
-				return cli_usage(err, RUN_IMAGE_USAGE, "--pids-limit: want a positive number or -1, not `%s`", optarg);
+				return cli_usage(err, RUN_IMAGE_SHORT, "--pids-limit: want a positive number or -1, not `%s`", optarg);
 			break;
 		case O_CAP_ADD: if (push(&p->cap_add, optarg) < 0) return hull_errf(err, ENOMEM, "out of memory"); break;
 		case O_CAP_DROP: if (push(&p->cap_drop, optarg) < 0) return hull_errf(err, ENOMEM, "out of memory"); break;
@@ -206,23 +209,23 @@ static int parse(int argc, char **argv, struct parsed *p, struct hull_err *err)
 				p->o.seccomp_file = optarg + 8;
 			else if (!strcmp(optarg, "no-new-privileges") || !strncmp(optarg, "label=", 6) ||
 				 !strncmp(optarg, "apparmor=", 9))
-				return cli_usage(err, RUN_IMAGE_USAGE, "--security-opt %s: not supported", optarg);
+				return cli_usage(err, RUN_IMAGE_SHORT, "--security-opt %s: not supported", optarg);
 			else
-				return cli_usage(err, RUN_IMAGE_USAGE, "--security-opt: want seccomp=FILE, not `%s`", optarg);
+				return cli_usage(err, RUN_IMAGE_SHORT, "--security-opt: want seccomp=FILE, not `%s`", optarg);
 			break;
 		case O_PRIV: p->o.privileged = true; break;
 		case O_NET:
 			if (strcmp(optarg, "none") && strcmp(optarg, "host"))
-				return cli_usage(err, RUN_IMAGE_USAGE, "--net: want none or host (bridge networking is not available yet), not `%s`", optarg);
+				return cli_usage(err, RUN_IMAGE_SHORT, "--net: want none or host (bridge networking is not available yet), not `%s`", optarg);
 			p->o.net = optarg;
 			break;
 		case 'p':
-			return cli_usage(err, RUN_IMAGE_USAGE, "-p %s: published ports need container networking, which image runs do not have yet (use --net host)", optarg);
+			return cli_usage(err, RUN_IMAGE_SHORT, "-p %s: published ports need container networking, which image runs do not have yet (use --net host)", optarg);
 		case O_PULL:
 			if (!strcmp(optarg, "always"))
 				p->o.pull_always = true;
 			else if (strcmp(optarg, "missing"))
-				return cli_usage(err, RUN_IMAGE_USAGE, "--pull: want always or missing, not `%s`", optarg);
+				return cli_usage(err, RUN_IMAGE_SHORT, "--pull: want always or missing, not `%s`", optarg);
 			break;
 		case O_STORE: p->ctx.store = optarg; break;
 		case O_INSECURE: p->ctx.insecure = true; break;
@@ -234,11 +237,11 @@ static int parse(int argc, char **argv, struct parsed *p, struct hull_err *err)
 			printf("%s\n", RUN_IMAGE_USAGE);
 			return -1;
 		default:
-			return cli_usage(err, RUN_IMAGE_USAGE, "unknown or incomplete option `%s`", argv[optind - 1]);
+			return cli_usage(err, RUN_IMAGE_SHORT, "unknown or incomplete option `%s`", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		return cli_usage(err, RUN_IMAGE_USAGE, "missing image");
+		return cli_usage(err, RUN_IMAGE_SHORT, "missing image");
 	p->o.image = argv[optind];
 	p->o.cmd = argv + optind + 1;
 	p->o.n_cmd = (size_t)(argc - optind - 1);
@@ -251,7 +254,7 @@ static int parse(int argc, char **argv, struct parsed *p, struct hull_err *err)
 	p->o.cap_drop = p->cap_drop.v;
 	p->o.n_cap_drop = p->cap_drop.n;
 	if (p->detach && p->o.terminal)
-		return cli_usage(err, RUN_IMAGE_USAGE, "-d with -t needs a console socket; use one or the other");
+		return cli_usage(err, RUN_IMAGE_SHORT, "-d with -t needs a console socket; use one or the other");
 	return 0;
 }
 

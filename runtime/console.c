@@ -172,7 +172,8 @@ int hull_console_proxy(int master, int sigfd, bool (*on_signal)(int sig, void *a
 		}
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
-			while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+			/* One record per wakeup: the signalfd may be blocking. */
+			if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
 				if ((int)si.ssi_signo == SIGWINCH && tty)
 					copy_winsize(STDIN_FILENO, master);
 				else if (on_signal((int)si.ssi_signo, arg))

@@ -39,7 +39,8 @@ unsigned hull_hooks_mask(const struct oci_config *cfg)
 	return m;
 }
 
-static void hook_child(const struct oci_hook *h, int stdin_fd)
+/* errfd is close-on-exec: the parent reads errno from it only if execve failed. */
+static void hook_child(const struct oci_hook *h, int stdin_fd, int errfd)
 {
 	static char *const empty[] = { NULL };
 	char *argv0[] = { h->path, NULL };
@@ -52,7 +53,8 @@ static void hook_child(const struct oci_hook *h, int stdin_fd)
 	if (dup2(stdin_fd, STDIN_FILENO) < 0)
 		_exit(127);
 	execve(h->path, h->n_args ? h->args : argv0, h->n_env ? h->env : empty);
-	dprintf(STDERR_FILENO, "hull: hook `%s`: %s\n", h->path, strerror(errno));
+	int e = errno;
+	if (write(errfd, &e, sizeof(e)) < 0) { /* the exit status still says 127 */ }
 	_exit(127);
 }
 
@@ -93,31 +95,47 @@ static int wait_hook(pid_t pid, int64_t timeout_s, int *status, bool *timed_out)
 
 static int run_one(const struct oci_hook *h, const char *state_json, struct hull_err *err)
 {
-	int pfd[2], status = 0, r;
+	int pfd[2], efd[2], status = 0, r, exec_errno = 0;
 	bool timed_out;
 	pid_t pid;
 	void (*old_pipe)(int);
 
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return hull_errf_sys(err, errno, "pipe");
+	if (pipe2(efd, O_CLOEXEC) < 0) {
+		r = errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		return hull_errf_sys(err, r, "pipe");
+	}
 	pid = fork();
 	if (pid < 0) {
 		r = errno;
 		close(pfd[0]);
 		close(pfd[1]);
+		close(efd[0]);
+		close(efd[1]);
 		return hull_errf_sys(err, r, "fork");
 	}
 	if (pid == 0)
-		hook_child(h, pfd[0]);
+		hook_child(h, pfd[0], efd[1]);
 	close(pfd[0]);
+	close(efd[1]);
 	/* A hook that ignores stdin must not kill us with SIGPIPE. */
 	old_pipe = signal(SIGPIPE, SIG_IGN);
 	if (state_json)
 		hull_write_all(pfd[1], state_json, strlen(state_json));
 	close(pfd[1]);
 	signal(SIGPIPE, old_pipe);
-	if ((r = wait_hook(pid, h->timeout.set ? h->timeout.v : 0, &status, &timed_out)) < 0)
+	if ((r = wait_hook(pid, h->timeout.set ? h->timeout.v : 0, &status, &timed_out)) < 0) {
+		close(efd[0]);
 		return hull_errf_sys(err, -r, "wait");
+	}
+	if (read(efd[0], &exec_errno, sizeof(exec_errno)) != sizeof(exec_errno))
+		exec_errno = 0;
+	close(efd[0]);
+	if (exec_errno)
+		return hull_errf_sys(err, exec_errno, "exec");
 	if (timed_out)
 		return hull_errf(err, ETIMEDOUT, "timed out after %lld s", (long long)h->timeout.v);
 	if (WIFSIGNALED(status))

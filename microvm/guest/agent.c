@@ -35,6 +35,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "microvm/microvm.h"
@@ -173,7 +174,7 @@ static bool read_line(int fd, char *buf, size_t size)
 
 static void set_timeouts(int fd)
 {
-	struct timeval tv = { .tv_sec = 20 };
+	struct timeval tv = { .tv_sec = 5 };
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -249,11 +250,16 @@ static void check_net(void)
 	*colon = '\0';
 	inet_pton(AF_INET, peer, &dst.sin_addr);
 	dst.sin_port = htons((uint16_t)atoi(colon + 1));
-	/* The host may still be configuring its end of the tap: retry for a while. */
-	for (int attempt = 0;; attempt++) {
+	/* The host may still be configuring its end of the tap: retry for ~20 s. */
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
 		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		set_timeouts(fd);
-		if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) == 0 || attempt == 40)
+		if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) == 0)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec > 20)
 			break;
 		close(fd);
 		usleep(250 * 1000);

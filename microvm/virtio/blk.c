@@ -173,7 +173,7 @@ static int blk_attach_one(struct hull_vm *vm, const struct hull_vm_disk *disk, u
 	return virtio_mmio_attach(&b->vdev, err);
 }
 
-static int blk_attach(struct hull_vm *vm, struct hull_err *err)
+int virtio_blk_attach(struct hull_vm *vm, struct hull_err *err)
 {
 	for (unsigned i = 0; i < vm->cfg.ndisks; i++) {
 		int r = blk_attach_one(vm, &vm->cfg.disks[i], i, err);
@@ -183,4 +183,4 @@ static int blk_attach(struct hull_vm *vm, struct hull_err *err)
 	return 0;
 }
 
-VM_DEVICE_TYPE(virtio_blk, blk_attach);
+VM_DEVICE_TYPE(virtio_blk, virtio_blk_attach);

@@ -181,7 +181,7 @@ static void net_free(void *opaque)
 	free(n);   /* the tap fd belongs to the caller */
 }
 
-static int net_attach(struct hull_vm *vm, struct hull_err *err)
+int virtio_net_attach(struct hull_vm *vm, struct hull_err *err)
 {
 	struct net *n;
 	int r;
@@ -208,4 +208,4 @@ static int net_attach(struct hull_vm *vm, struct hull_err *err)
 	return virtio_mmio_attach(&n->vdev, err);
 }
 
-VM_DEVICE_TYPE(virtio_net, net_attach);
+VM_DEVICE_TYPE(virtio_net, virtio_net_attach);

@@ -72,7 +72,8 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
 	if (head >= q->size)
 		return -EINVAL;
 	table = gmem_ptr(q->mem, q->desc_gpa, desc_bytes(q->size));
-	memset(c, 0, offsetof(struct virtq_chain, iov));
+	c->n = 0;
+	c->readable_len = c->writable_len = 0;
 	c->head = head;
 	next = head;
 	for (;;) {

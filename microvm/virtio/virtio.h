@@ -78,6 +78,12 @@ void virtio_notify_used(struct virtio_dev *d);
 void virtio_set_broken(struct virtio_dev *d, const char *why);
 bool virtio_driver_ok(const struct virtio_dev *d);
 
+/* Device attach functions (run through the device-type list by
+ * hull_vm_create(); callable directly by tests and the fuzz target). */
+int virtio_blk_attach(struct hull_vm *vm, struct hull_err *err);
+int virtio_net_attach(struct hull_vm *vm, struct hull_err *err);
+int virtio_vsock_attach(struct hull_vm *vm, struct hull_err *err);
+
 /* The MMIO register handlers, exposed for the fuzz target and unit tests. */
 void virtio_mmio_read(struct vm_dev *dev, uint64_t off, void *data, uint32_t len);
 void virtio_mmio_write(struct vm_dev *dev, uint64_t off, const void *data, uint32_t len);

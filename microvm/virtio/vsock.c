@@ -623,7 +623,7 @@ static int vsock_listen(struct vsock *v, struct hull_err *err)
 	return vm_io_add(v->vm, &v->listener, EPOLLIN, err);
 }
 
-static int vsock_attach(struct hull_vm *vm, struct hull_err *err)
+int virtio_vsock_attach(struct hull_vm *vm, struct hull_err *err)
 {
 	struct vsock *v;
 	struct stat st;
@@ -661,4 +661,4 @@ static int vsock_attach(struct hull_vm *vm, struct hull_err *err)
 	return r;
 }
 
-VM_DEVICE_TYPE(virtio_vsock, vsock_attach);
+VM_DEVICE_TYPE(virtio_vsock, virtio_vsock_attach);

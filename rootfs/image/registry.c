@@ -67,6 +67,7 @@ struct resp {
 	int64_t range_from;
 	struct img_progress *p;
 	CURL *curl;
+	char curl_err[CURL_ERROR_SIZE];
 };
 
 static struct {
@@ -238,6 +239,8 @@ static CURLcode http_get(struct reg *g, const char *url, const char *accept, con
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	r->curl_err[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, r->curl_err);
 	if (userpwd) {
 		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
@@ -349,7 +352,7 @@ static int reg_get(struct reg *g, const char *url, const char *accept, struct re
 			return -r->err->code;
 		if (cc != CURLE_OK)
 			return hull_errf(err, cc == CURLE_COULDNT_CONNECT ? ECONNREFUSED : EIO, "%s: %s: %s",
-					 g->base.label, url, curl_easy_strerror(cc));
+					 g->base.label, url, r->curl_err[0] ? r->curl_err : curl_easy_strerror(cc));
 		if (r->status == 401 && attempt == 0 && r->challenge[0]) {
 			pthread_mutex_lock(&g->lock);
 			int rc = authenticate(g, r->challenge, err);

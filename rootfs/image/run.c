@@ -23,7 +23,6 @@
 #include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "lib/cleanup.h"
@@ -31,7 +30,6 @@
 #include "rootfs/safepath.h"
 #include "rootfs/image/image.h"
 
-extern char **environ;
 
 /* room for a file name under a PATH_MAX dir */
 #define SUBPATH_MAX (PATH_MAX + 128)

@@ -201,13 +201,27 @@ static void note_created(struct unpacker *u, const char *path)
 	u->created_sorted = false;
 }
 
+/* Did this layer create `path`, or anything below it (its parents are
+ * created implicitly and are not listed themselves)? */
 static bool was_created(struct unpacker *u, const char *path)
 {
 	if (!u->created_sorted) {
 		qsort(u->created, u->n_created, sizeof(char *), cmp_str);
 		u->created_sorted = true;
 	}
-	return u->n_created && bsearch(&path, u->created, u->n_created, sizeof(char *), cmp_str);
+	size_t lo = 0, hi = u->n_created, len = strlen(path);
+	while (lo < hi) {   /* first entry >= path */
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(u->created[mid], path) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* entries sharing the prefix are contiguous from lo ("a", "a-b", "a/c") */
+	for (size_t i = lo; i < u->n_created && strncmp(u->created[i], path, len) == 0; i++)
+		if (u->created[i][len] == '\0' || u->created[i][len] == '/')
+			return true;
+	return false;
 }
 
 /* APPLY mode: remove what lower layers put in dir, keep what this layer made. */

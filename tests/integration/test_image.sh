@@ -226,6 +226,15 @@ if command -v docker-registry >/dev/null && command -v htpasswd >/dev/null; then
 	else
 		notok "docker-registry with htpasswd starts"
 	fi
+	if REG_TLS=1 registry_start "$WORK/reg-tls"; then
+		skopeo copy -q --dest-tls-verify=false "oci:$IMG/oci:latest" "docker://$REG_ADDR/busybox:1" >/dev/null 2>&1
+		h pull --store "$WORK/store-tls" "$REG_ADDR/busybox:1"
+		check "HTTPS registry with a certificate the system CAs do not trust: refused" \
+			eval '[ "$RC" != 0 ] && err_has "certificate" && [ -z "$(ls -A "$WORK/store-tls/blobs/sha256")" ]'
+		registry_stop
+	else
+		notok "docker-registry with TLS starts"
+	fi
 else
 	skip "docker-registry/htpasswd not installed"
 fi

@@ -1,5 +1,6 @@
 # registry.sh — a private Debian `docker-registry` on 127.0.0.1 for tests.
-#   registry_start DIR [USER PASS]   start one (htpasswd auth when USER/PASS given);
+#   registry_start DIR [USER PASS]   start one (htpasswd auth when USER/PASS given;
+#                                    REG_TLS=1: HTTPS with a fresh self-signed cert);
 #                                    sets REG_ADDR (127.0.0.1:PORT) and REG_PID
 #   registry_stop                    stop the one this shell started (by pid)
 # Needs: docker-registry, and apache2-utils (htpasswd) for auth.
@@ -20,6 +21,15 @@ registry_start() {
     realm: hull-test
     path: $dir/htpasswd"
 	fi
+	local tls="" scheme=http
+	if [ "${REG_TLS:-}" = 1 ]; then
+		openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+			-keyout "$dir/key.pem" -out "$dir/cert.pem" >/dev/null 2>&1 || return 1
+		tls="  tls:
+    certificate: $dir/cert.pem
+    key: $dir/key.pem"
+		scheme=https
+	fi
 	cat > "$dir/config.yml" <<EOT
 version: 0.1
 log:
@@ -33,6 +43,7 @@ storage:
     enabled: true
 http:
   addr: 127.0.0.1:$port
+$tls
 $auth
 EOT
 	docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
@@ -40,7 +51,7 @@ EOT
 	REG_ADDR=127.0.0.1:$port
 	local i
 	for i in $(seq 100); do
-		curl -s -o /dev/null "http://$REG_ADDR/v2/" && return 0
+		curl -sk -o /dev/null "$scheme://$REG_ADDR/v2/" && return 0
 		kill -0 "$REG_PID" 2>/dev/null || break
 		sleep 0.1
 	done

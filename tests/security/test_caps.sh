@@ -92,6 +92,25 @@ mh_bundle "$B" . /bin/sh -c "$STATUS"
 sec_run "$B"
 check "noNewPrivileges true: NoNewPrivs 1" [ "$(status_field "$OUT" NoNewPrivs)" = 1 ]
 
+# ---- LSMs ------------------------------------------------------------------------
+if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" != Y ]; then
+	mh_bundle "$B" '.process.apparmorProfile = "hull-test-profile"'
+	sec_run "$B"
+	check "apparmorProfile without AppArmor: one clear error, nothing left behind" \
+		eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q "AppArmor is not enabled" && [ -z "$(ls -A "$STATE" 2>/dev/null)" ]'
+else
+	skip "AppArmor is enabled on this host"
+fi
+if [ ! -e /sys/fs/selinux/enforce ]; then
+	mh_bundle "$B" '.process.selinuxLabel = "system_u:system_r:container_t:s0:c1,c2"
+		| .linux.mountLabel = "system_u:object_r:container_file_t:s0:c1,c2"' /bin/sh -c 'grep " /dev " /proc/self/mountinfo'
+	sec_run "$B"
+	check "SELinux labels without SELinux: ignored (no context= mount option)" \
+		eval '[ "$RC" = 0 ] && ! printf "%s" "$OUT" | grep -q context='
+else
+	skip "SELinux is enabled on this host"
+fi
+
 # ---- exec ----------------------------------------------------------------------------
 mh_bundle "$B" '.process.execCPUAffinity = {final: "0"}' /bin/sleep 60
 ID=caps-$$

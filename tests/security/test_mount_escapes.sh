@@ -45,6 +45,17 @@ mh_run "$B"
 check "climbing image symlink: bind lands in the rootfs" eval '[ "$RC" = 0 ] && [ "$OUT" = seen ] && [ -d "$B/rootfs$HT/sub" ]'
 check "climbing image symlink: host directory untouched" host_untouched
 
+# ---- bind source inside the rootfs, symlinked by the image to a host file -----------------
+mh_bundle "$B" '.mounts += [{destination: "/leak", type: "bind", source: "rootfs/evilsrc", options: ["bind","ro"]}]' \
+	/bin/cat /leak
+ln -s "$HT/marker" "$B/rootfs/evilsrc"
+mh_run "$B"
+check "bind source in the rootfs is resolved inside it: the host file is not bound in" \
+	eval '! printf "%s\n" "$OUT" | grep -qx host && printf "%s" "$ERR" | grep -q "mounts\[7\]"'
+mkdir -p "$B/rootfs$HT" && echo image > "$B/rootfs$HT/marker"
+mh_run "$B"
+check "... and its in-root target is what gets bound" eval '[ "$RC" = 0 ] && [ "$OUT" = image ]'
+
 # ---- /proc/self/root: a magic link to the runtime's / ------------------------------------
 mh_bundle "$B" '.mounts += [{destination: "/proc/self/root/\(env.HT | ltrimstr("/"))/magic", type: "tmpfs", source: "tmpfs"}]'
 mh_run "$B"

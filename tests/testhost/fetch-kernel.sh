@@ -40,7 +40,12 @@ newest_cached() {
 	[ -n "$d" ] && echo "$d"
 }
 
-if ! key=$(resolve_package); then
+# A fresh CI image may have no apt lists at all: fetch them once, as root.
+if ! key=$(resolve_package) && ! newest_cached >/dev/null && [ "$(id -u)" = 0 ]; then
+	echo "testhost: no apt metadata for $meta; running apt-get update" >&2
+	apt-get update -qq >&2 && key=$(resolve_package) || true
+fi
+if [ -z "${key:-}" ]; then
 	if d=$(newest_cached); then
 		echo "testhost: apt cannot resolve $meta; using cached $(basename "$d")" >&2
 		echo "$d"

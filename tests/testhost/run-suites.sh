@@ -64,26 +64,55 @@ if [ ${#suites[@]} = 0 ]; then
 	emit not_ok "no suite matches HULL_TESTHOST_SUITES='$only'"
 fi
 
+suite_line() {  # one line of a suite's output, renumbered into our stream
+	case $1 in
+	"not ok "*)
+		results=$((results + 1))
+		emit not_ok "$name: $(sed -E 's/^not ok [0-9]* *(- )?//' <<<"$1")" ;;
+	"ok "*)
+		results=$((results + 1))
+		emit ok "$name: $(sed -E 's/^ok [0-9]* *(- )?//' <<<"$1")" ;;
+	"#"*) echo "$1" ;;
+	*) echo "# $1" ;;
+	esac
+}
+
+log=$(mktemp /tmp/testhost-suite.XXXXXX)
+trap 'rm -f "$log"' EXIT
+
+# Each suite runs in its own session with its output in a file, not a pipe:
+# when it ends (or times out) the whole session is killed, so a background
+# process it left behind can neither hang us by holding a pipe open nor
+# outlive it.  New lines are relayed as they appear.
 for i in "${!suites[@]}"; do
 	file=${suites[$i]} name=${names[$i]}
 	echo "# === $name"
 	t0=$(date +%s)
-	results=0 fail_before=$fail pass_before=$pass skip_before=$skip
-	while IFS= read -r line; do
-		case $line in
-		"not ok "*)
-			results=$((results + 1))
-			emit not_ok "$name: $(sed -E 's/^not ok [0-9]* *(- )?//' <<<"$line")" ;;
-		"ok "*)
-			results=$((results + 1))
-			emit ok "$name: $(sed -E 's/^ok [0-9]* *(- )?//' <<<"$line")" ;;
-		"#"*) echo "$line" ;;
-		*) echo "# $line" ;;
-		esac
-	done < <(cd "$repo" && exec timeout -s KILL "$timeout_s" bash "$file" 2>&1 </dev/null)
-	wait $!
+	results=0 fail_before=$fail pass_before=$pass skip_before=$skip printed=0 timed_out=
+	: >"$log"
+	(cd "$repo" && exec setsid bash "$file" >"$log" 2>&1 </dev/null) &
+	pid=$!
+	while :; do
+		alive=
+		kill -0 "$pid" 2>/dev/null && alive=1
+		total=$(wc -l <"$log")
+		if [ "$total" -gt "$printed" ]; then
+			while IFS= read -r line; do suite_line "$line"; done < <(sed -n "$((printed + 1)),${total}p" "$log")
+			printed=$total
+		fi
+		[ -n "$alive" ] || break
+		if [ $(($(date +%s) - t0)) -ge "$timeout_s" ]; then
+			timed_out=1
+			kill -KILL -- "-$pid" 2>/dev/null
+		fi
+		sleep 0.5
+	done
+	{ wait "$pid"; } 2>/dev/null   # no "Killed" job notice
 	rc=$?
-	if [ "$rc" = 137 ]; then
+	kill -KILL -- "-$pid" 2>/dev/null   # whatever it left running
+	# A last line without a newline
+	[ -n "$(tail -c 1 "$log")" ] && suite_line "$(tail -n 1 "$log")"
+	if [ -n "$timed_out" ]; then
 		emit not_ok "$name: killed after the ${timeout_s}s suite timeout"
 	elif [ "$rc" = 77 ] && [ "$results" = 0 ]; then
 		emit ok "$name # SKIP the suite cannot run here (exit 77)"

@@ -108,6 +108,21 @@ static void test_unified_keys(void **state)
 	}
 }
 
+static void test_open_wants_canonical(void **state)
+{
+	static const char *const bad[] = { "", "hull/c1", "/hull/../etc", "/hull//c1", "/hull/c1/", "/", "/a/./b",
+					   "s.slice:p:n" };
+	struct hull_err err = { 0 };
+	struct hull_cgroup *cg = (struct hull_cgroup *)1;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(hull_cgroup_open(bad[i], &cg, &err), -EINVAL);
+		assert_null(cg);
+		assert_non_null(strstr(err.msg, "invalid cgroup path"));
+	}
+	assert_int_equal(hull_cgroup_open(NULL, &cg, &err), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -117,6 +132,7 @@ int main(void)
 		cmocka_unit_test(test_systemd_form),
 		cmocka_unit_test(test_too_long),
 		cmocka_unit_test(test_unified_keys),
+		cmocka_unit_test(test_open_wants_canonical),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

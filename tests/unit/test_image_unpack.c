@@ -370,21 +370,27 @@ static void test_whiteouts_apply(void **state)
 	struct hull_err err = { 0 };
 	const struct ent lower[] = {
 		{ F, "a", "a", 0, NULL, 0 }, { F, "b/c", "c", 0, NULL, 0 }, { F, "d/e/f", "f", 0, NULL, 0 },
+		{ F, "x/old", "o", 0, NULL, 0 }, { F, "x/y-z", "o", 0, NULL, 0 },
 	};
-	assert_int_equal(unpack_mode(f, lower, 3, IMG_UNPACK_APPLY, NULL, &err), 0);
+	assert_int_equal(unpack_mode(f, lower, 5, IMG_UNPACK_APPLY, NULL, &err), 0);
 	const struct ent upper[] = {
 		{ F, ".wh.a", "", 0, NULL, 0 },
 		{ F, "b/new", "n", 0, NULL, 0 },          /* before the opaque marker: still kept */
 		{ F, "b/.wh..wh..opq", "", 0, NULL, 0 },
 		{ F, ".wh.d", "", 0, NULL, 0 },
+		{ F, "x/y/deep", "d", 0, NULL, 0 },            /* x/y made implicitly by this layer */
+		{ F, "x/.wh..wh..opq", "", 0, NULL, 0 },
 	};
-	if (unpack_mode(f, upper, 4, IMG_UNPACK_APPLY, NULL, &err) != 0)
+	if (unpack_mode(f, upper, 6, IMG_UNPACK_APPLY, NULL, &err) != 0)
 		fail_msg("%s", err.msg);
+	assert_true(exists(f->root, "x/y/deep"));
 	assert_false(exists(f->root, "a"));
 	assert_false(exists(f->root, "b/c"));
 	assert_true(exists(f->root, "b/new"));
 	assert_false(exists(f->root, "d"));
 	assert_false(exists(f->root, ".wh.a"));
+	assert_false(exists(f->root, "x/old"));
+	assert_false(exists(f->root, "x/y-z"));
 }
 
 static void test_whiteout_escape(void **state)
