@@ -142,11 +142,17 @@ demo: deps all
 fuzz:
 	@BUILD=$(abspath $(BUILD)) bash tests/fuzz/run.sh
 
+# The microVM guest kernel (Debian's linux-source-6.1 + microvm/guest/kernel.config),
+# cached in $(HULL_KERNEL_CACHE) (default /var/cache/hull/guest-kernel).
+guest-kernel:
+	@bash microvm/guest/build-kernel.sh $(abspath $(BUILD))/guest
+
 install: all
 	install -D -m 0755 $(HULL) $(DESTDIR)$(PREFIX)/bin/hull
 	ln -sf hull $(DESTDIR)$(PREFIX)/bin/hull-vm
 	$(if $(IMAGE_SO),install -D -m 0644 $(IMAGE_SO) $(DESTDIR)$(PREFIX)/lib/hull/hull-image.so)
 	$(if $(AGENT),install -D -m 0755 $(AGENT) $(DESTDIR)$(PREFIX)/lib/hull/hull-agent)
+	$(if $(wildcard $(BUILD)/guest/vmlinux),install -D -m 0644 $(BUILD)/guest/vmlinux $(DESTDIR)$(PREFIX)/lib/hull/vmlinux)
 	@for f in man/*.8; do [ -f "$$f" ] && install -D -m 0644 "$$f" "$(DESTDIR)$(PREFIX)/share/man/man8/$$(basename $$f)"; done; true
 
 uninstall:

@@ -46,6 +46,8 @@ struct init_plan {
 	int new_flags;                 /* CLONE_NEW* to create */
 	int clone_flags;               /* the subset the clone creates (fast path) */
 	bool defer_cgroupns;           /* unshare CLONE_NEWCGROUP after placement */
+	bool late_placement;           /* the parent moves us into the cgroup while we set up
+	                                * the rootfs; SYNC_PLACED says it is done */
 	bool userns;                   /* the container has its own user ns (new or joined) */
 	bool cgroupns;
 	bool new_mountns;
@@ -363,6 +365,9 @@ __attribute__((noreturn)) static void container_init(struct init_plan *p)
 	}
 	if (p->new_mountns && rootfs_prepare(&rs, &err) < 0)
 		goto fail;
+	/* Nothing below may run outside the container's cgroup (hooks, the process). */
+	if (p->late_placement && sync_expect(p->sync_fd, SYNC_PLACED, &m, &err) < 0)
+		_exit(1);
 	/* The parent runs prestart/createRuntime now, and tells us our host pid
 	 * for the state the in-container hooks get. */
 	if (cfg->hooks[OCI_HOOK_PRESTART].n || cfg->hooks[OCI_HOOK_CREATE_RUNTIME].n ||
@@ -602,6 +607,9 @@ int launch_container(const struct launch_opts *o, struct launch_result *res, str
 		p.clone_flags &= ~CLONE_NEWCGROUP;
 		p.defer_cgroupns = true;
 	}
+	/* Moving a task between v1 cgroups waits for an RCU grace period (the
+	 * cgroup threadgroup rwsem); let the child build its rootfs meanwhile. */
+	p.late_placement = p.fast && res->cg && !p.defer_cgroupns;
 	child = spawn_clone(p.fast ? (uint64_t)p.clone_flags : 0, cgroup_fd, &placed);
 	if (child < 0) {
 		r = hull_errf_sys(err, errno, "clone the container init");
@@ -618,13 +626,18 @@ int launch_container(const struct launch_opts *o, struct launch_result *res, str
 	}
 	init_pid = child;
 
-	if (res->cg && !placed && (r = hull_cgroup_enter(res->cg, child, err)) < 0)
+	if (res->cg && !placed && !p.late_placement && (r = hull_cgroup_enter(res->cg, child, err)) < 0)
 		goto fail;
 	if (p.fast && (p.new_flags & CLONE_NEWUSER) && (r = write_maps(child, o->cfg, rootless, err)) < 0)
 		goto fail;
 	if ((r = sync_send(sv[0], SYNC_GO, 0, NULL)) < 0) {
 		r = hull_errf_sys(err, -r, "start the container init");
 		goto fail;
+	}
+	if (p.late_placement) {
+		if (!placed && (r = hull_cgroup_enter(res->cg, child, err)) < 0)
+			goto fail;
+		sync_send(sv[0], SYNC_PLACED, 0, NULL);
 	}
 	for (;;) {
 		if ((r = sync_recv(sv[0], &m, err)) < 0)

@@ -27,6 +27,8 @@ enum sync_type {
 	SYNC_START,           /* parent -> child (`run`): exec now */
 	SYNC_ERROR,           /* child -> parent: val = errno, text = message */
 	SYNC_FD,              /* child -> parent: an fd in SCM_RIGHTS (seccomp listener) */
+	SYNC_PLACED,          /* parent -> child: the cgroup placement (done while the child
+	                       * set up its rootfs) is complete */
 };
 
 struct sync_msg {

@@ -13,6 +13,8 @@
  *   hull.vsock=PORT        vsock: connect to the host (CID 2) on PORT, expect an echo
  *   hull.ip=A.B.C.D/NN     net: address for eth0
  *   hull.peer=A.B.C.D:PORT net: TCP peer to reach; it must answer with a line
+ *   hull.hold=SECONDS      stay up this long before rebooting (memory measurements)
+ *   hull.bench=1           write the boot timer and end at once (boot benchmarks)
  * Output lines: "HULL_CHECK <name> ok|FAIL <detail>" and "HULL_INIT_DONE".
  */
 #include <arpa/inet.h>
@@ -314,6 +316,8 @@ int main(void)
 		check_vsock();
 	if (check_wanted("net"))
 		check_net();
+	if (param("hull.hold", val, sizeof(val)))
+		sleep((unsigned)atoi(val));
 	say("HULL_INIT_DONE");
 	/* reboot() does not drain the console: wait until the UART sent it all. */
 	tcdrain(STDOUT_FILENO);

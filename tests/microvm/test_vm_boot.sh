@@ -74,7 +74,7 @@ if [ -f "$guest/vmlinux" ]; then
 	for _ in $(seq 50); do [ -S "$work/vsock/vsock_1234" ] && break; sleep 0.1; done
 	boot "built kernel (PVH), 1 vCPU" 0 --kernel "$guest/vmlinux" --initrd "$initrd" --console \
 		--memory 256 --cpus 1 --disk "$work/disk.img" --vsock "$work/vsock" --timeout 240 \
-		--cmdline "hull.check=cpus,blk,blkwrite,vsock hull.cpus=1 hull.blk=hull-disk-marker hull.vsock=1234"
+		--cmdline "quiet hull.check=cpus,blk,blkwrite,vsock hull.cpus=1 hull.blk=hull-disk-marker hull.vsock=1234"
 	expect_line "PVH 1 vCPU: /init sees 1 vCPU" "HULL_CHECK cpus ok online=1"
 	expect_line "PVH: virtio-blk read" "HULL_CHECK blk ok"
 	expect_line "PVH: virtio-blk write + flush" "HULL_CHECK blkwrite ok"
@@ -90,7 +90,7 @@ if [ -f "$guest/vmlinux" ]; then
 	# 2 vCPUs through the MP table; read-only disk.
 	boot "built kernel (PVH), 2 vCPUs" 0 --kernel "$guest/vmlinux" --initrd "$initrd" --console \
 		--cpus 2 --disk "$work/disk.img:ro" --timeout 240 \
-		--cmdline "hull.check=cpus,blk hull.cpus=2 hull.blk=hull-disk-marker"
+		--cmdline "quiet hull.check=cpus,blk hull.cpus=2 hull.blk=hull-disk-marker"
 	expect_line "PVH 2 vCPUs: /init sees 2 vCPUs" "HULL_CHECK cpus ok online=2"
 	expect_line "PVH 2 vCPUs: read-only virtio-blk read" "HULL_CHECK blk ok"
 
@@ -112,7 +112,7 @@ if [ -f "$guest/vmlinux" ]; then
 		pids+=($!)
 		boot "built kernel, virtio-net" 0 --kernel "$guest/vmlinux" --initrd "$initrd" --console \
 			--net hulltap0 --timeout 240 \
-			--cmdline "hull.check=net hull.ip=10.0.2.15/24 hull.peer=10.0.2.2:5555"
+			--cmdline "quiet hull.check=net hull.ip=10.0.2.15/24 hull.peer=10.0.2.2:5555"
 		expect_line "virtio-net: the guest reached a host address" "HULL_CHECK net ok reply 'reply-from-host'"
 	else
 		skip "virtio-net" "no /dev/net/tun"
@@ -128,7 +128,7 @@ fi
 
 if [ -f "$guest/bzImage" ]; then
 	boot "built kernel (bzImage 64-bit protocol), 2 vCPUs" 0 --kernel "$guest/bzImage" --initrd "$initrd" \
-		--console --cpus 2 --timeout 240 --cmdline "hull.check=cpus hull.cpus=2"
+		--console --cpus 2 --timeout 240 --cmdline "quiet hull.check=cpus hull.cpus=2"
 	expect_line "bzImage 2 vCPUs: /init sees 2 vCPUs" "HULL_CHECK cpus ok online=2"
 else
 	not_ok "built guest bzImage at $guest/bzImage (make guest-kernel)"
@@ -137,7 +137,7 @@ fi
 if [ -f "$stock" ]; then
 	for n in 1 2; do
 		boot "Debian stock kernel, $n vCPU(s)" 0 --kernel "$stock" --initrd "$initrd" --console --cpus $n \
-			--memory 512 --timeout 280 --cmdline "hull.check=cpus hull.cpus=$n"
+			--memory 512 --timeout 280 --cmdline "quiet hull.check=cpus hull.cpus=$n"
 		expect_line "stock kernel: /init sees $n vCPU(s)" "HULL_CHECK cpus ok online=$n"
 	done
 else

@@ -51,7 +51,7 @@ if [ -z "${key:-}" ]; then
 		echo "$d"
 		exit 0
 	fi
-	echo "testhost: cannot resolve $meta through apt-cache (run apt-get update) and nothing is cached in $cache/kernel" >&2
+	echo "testhost: cannot resolve ${HULL_TESTHOST_KERNEL_PKG:-$meta} through apt-cache and nothing is cached in $cache/kernel" >&2
 	exit 1
 fi
 
@@ -86,4 +86,8 @@ busybox depmod -b "$tmp/out" "$release"
 # Another run may have fetched it meanwhile: keep the first complete copy.
 [ -f "$dir/release" ] || { rm -rf "$dir"; mv -T "$tmp/out" "$dir" 2>/dev/null; } || true
 [ -f "$dir/release" ] || { echo "testhost: could not store the kernel in $dir" >&2; exit 1; }
+# Keep this kernel and the one before it (~100 MB each); older ABIs are gone for good.
+ls -1dt "$cache"/kernel/*/ | tail -n +3 | while read -r old; do
+	[ "${old%/}" = "$dir" ] || rm -rf "${old%/}"
+done
 echo "$dir"
