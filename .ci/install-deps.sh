@@ -8,7 +8,7 @@ BUILD_PKGS="build-essential pkg-config libseccomp-dev libcap-dev libyajl-dev lib
  libcurl4-openssl-dev libssl-dev libcmocka-dev"
 TEST_PKGS="jq busybox-static runc crun podman containerd skopeo umoci time hyperfine
  iproute2 nftables e2fsprogs erofs-utils cpio uidmap qemu-system-x86 docker-registry
- apache2-utils debootstrap clang libclang-rt-14-dev iperf3 strace python3-jsonschema"
+ apache2-utils debootstrap clang libclang-rt-14-dev iperf3 strace python3-jsonschema libcap2-bin"
 KERNEL_PKGS="linux-source-6.1 bc bison flex libelf-dev"
 
 want="$BUILD_PKGS"

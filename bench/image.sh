@@ -6,7 +6,7 @@
 #      `umoci unpack` of the same layout.  Target: hull >= 1x umoci's throughput.
 #  (b) warm run of an image already in the store: `hull run --rm IMG true` against
 #      `podman run --rm IMG true` (runtime crun), same busybox image, both with no
-#      network (hull's image-run default; podman --network none).  Target: >= 10x.
+#      network (hull --net none, podman --network none).  Target: >= 10x.
 # Env: HULL, BENCH_N (runs, default 20), HULL_BENCH_CACHE (default
 #      /var/tmp/hull-bench-cache), DEBIAN_MIRROR (default http://deb.debian.org/debian).
 set -uo pipefail
@@ -92,7 +92,7 @@ echo
 echo "--- (b) warm run: hull run --rm IMG true vs podman run --rm IMG true (crun)"
 "$HERE/../tests/lib/make-image.sh" "$WORK/img" >/dev/null 2>&1 || { echo "make-image.sh failed"; exit 1; }
 "$HULL" pull --store "$WORK/hstore" -q "oci-archive:$WORK/img/busybox.oci.tar" >/dev/null || { echo "hull import failed"; exit 1; }
-HCMD=("$HULL" --root "$WORK/hstate" run --store "$WORK/hstore" --rm localhost/busybox:latest true)
+HCMD=("$HULL" --root "$WORK/hstate" run --store "$WORK/hstore" --rm --net none localhost/busybox:latest true)
 "${HCMD[@]}" || { echo "hull run failed"; exit 1; }
 have_podman=1
 if ! command -v podman >/dev/null || ! "${PODMAN[@]}" load -q -i "$WORK/img/busybox.oci.tar" >/dev/null 2>"$WORK/podman.err"; then

@@ -73,27 +73,28 @@ static int bind_classic(int src_fd, int dst_fd, const struct mount_opts *o, bool
 	return 0;
 }
 
-int rootfs_bind_fd(int src_fd, int dst_fd, const struct mount_opts *o, bool recursive, int userns_fd,
-		   struct hull_err *err)
+int rootfs_clone_tree(int src_fd, bool recursive, int userns_fd, bool idmap_recursive, struct hull_err *err)
 {
 	_cleanup_close_ int tree = -1;
-	uint64_t set = 0, clr = 0;
 	int r;
 
 	tree = open_tree(src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
 			 (recursive ? AT_RECURSIVE : 0));
-	if (tree < 0) {
-		if (errno != ENOSYS)
-			return hull_errf_sys(err, errno, "open_tree");
-		if (userns_fd >= 0 || (o && (o->rec_attr_set || o->rec_attr_clr)))
-			return hull_errf(err, ENOSYS, "idmapped and recursive-attribute mounts need Linux 5.12");
-		return bind_classic(src_fd, dst_fd, o, recursive, err);
-	}
+	if (tree < 0)
+		return hull_errf_sys(err, errno, "open_tree");
 	if (userns_fd >= 0) {
-		r = setattr(tree, o && o->idmap_recursive ? AT_RECURSIVE : 0, MOUNT_ATTR_IDMAP, 0, 0, userns_fd);
+		r = setattr(tree, idmap_recursive ? AT_RECURSIVE : 0, MOUNT_ATTR_IDMAP, 0, 0, userns_fd);
 		if (r < 0)
 			return hull_errf_sys(err, -r, "idmap");
 	}
+	return steal_fd(tree);
+}
+
+int rootfs_attach_tree(int tree, int dst_fd, const struct mount_opts *o, struct hull_err *err)
+{
+	uint64_t set = 0, clr = 0;
+	int r;
+
 	if (o)
 		mountopt_bind_attrs(o, &set, &clr);
 	if (set || clr) {
@@ -111,6 +112,22 @@ int rootfs_bind_fd(int src_fd, int dst_fd, const struct mount_opts *o, bool recu
 	if (o && o->n_propagation)
 		return rootfs_apply_propagation(tree, o->propagation, o->n_propagation, err);
 	return 0;
+}
+
+int rootfs_bind_fd(int src_fd, int dst_fd, const struct mount_opts *o, bool recursive, int userns_fd,
+		   struct hull_err *err)
+{
+	_cleanup_close_ int tree = -1;
+
+	tree = rootfs_clone_tree(src_fd, recursive, userns_fd, o && o->idmap_recursive, err);
+	if (tree == -ENOSYS) {
+		if (userns_fd >= 0 || (o && (o->rec_attr_set || o->rec_attr_clr)))
+			return hull_errf(err, ENOSYS, "idmapped and recursive-attribute mounts need Linux 5.12");
+		return bind_classic(src_fd, dst_fd, o, recursive, err);
+	}
+	if (tree < 0)
+		return tree;
+	return rootfs_attach_tree(tree, dst_fd, o, err);
 }
 
 int rootfs_apply_recursive_attrs(int mnt_fd, const struct mount_opts *o, struct hull_err *err)

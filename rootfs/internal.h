@@ -25,6 +25,12 @@ struct rootfs_ctx {
 int rootfs_bind_fd(int src_fd, int dst_fd, const struct mount_opts *o, bool recursive, int userns_fd,
 		   struct hull_err *err);
 
+/* The two halves of rootfs_bind_fd: a detached clone of src (idmapped with
+ * userns_fd when >= 0), and attaching such a tree onto dst with o's flags,
+ * recursive attributes and propagation. */
+int rootfs_clone_tree(int src_fd, bool recursive, int userns_fd, bool idmap_recursive, struct hull_err *err);
+int rootfs_attach_tree(int tree, int dst_fd, const struct mount_opts *o, struct hull_err *err);
+
 /* After something was mounted at path (inside root_fd), open the new mount's
  * root and check it really is a different mount than covered_fd. */
 int rootfs_open_mounted(int root_fd, const char *path, int covered_fd, struct hull_err *err);

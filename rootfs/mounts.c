@@ -129,12 +129,17 @@ static int idmap_userns(const struct oci_mount *m, struct hull_err *err)
 	return r < 0 ? r : fd;
 }
 
-static int mount_userns_fd(struct rootfs_ctx *c, const struct oci_mount *m, struct hull_err *err)
+static int mount_userns_fd(struct rootfs_ctx *c, const struct oci_mount *m, int container_userns_fd,
+			   struct hull_err *err)
 {
 	if (m->n_uid_mappings || m->n_gid_mappings) {
 		if (!m->n_uid_mappings || !m->n_gid_mappings)
 			return hull_errf(err, EINVAL, "uidMappings and gidMappings must be given together");
 		return idmap_userns(m, err);
+	}
+	if (container_userns_fd >= 0) {
+		int fd = fcntl(container_userns_fd, F_DUPFD_CLOEXEC, 3);
+		return fd < 0 ? hull_errf_sys(err, errno, "user namespace fd") : fd;
 	}
 	if (!c->s->userns)
 		return hull_errf(err, EINVAL, "idmap without uidMappings/gidMappings needs a user namespace");
@@ -219,16 +224,23 @@ static int check_procfs_target(struct rootfs_ctx *c, const struct oci_mount *m, 
 	return 0;
 }
 
-static int mount_bind(struct rootfs_ctx *c, const struct oci_mount *m, const char *dest,
+static int mount_bind(struct rootfs_ctx *c, size_t i, const struct oci_mount *m, const char *dest,
 		      const struct mount_opts *o, struct hull_err *err)
 {
 	_cleanup_close_ int src = -1, dst = -1, userns = -1;
+	int premade = c->s->idmapped_fds ? c->s->idmapped_fds[i] : -1;
 	struct stat st;
 	int r;
 
-	src = open_bind_source(c, m->source, err);
-	if (src < 0)
-		return src;
+	if (premade < 0) {
+		src = open_bind_source(c, m->source, err);
+		if (src < 0)
+			return src;
+	} else {
+		src = fcntl(premade, F_DUPFD_CLOEXEC, 3);
+		if (src < 0)
+			return hull_errf_sys(err, errno, "idmapped mount fd");
+	}
 	if (fstat(src, &st) < 0)
 		return hull_errf_sys(err, errno, "stat source `%s`", m->source);
 	if (S_ISDIR(st.st_mode))
@@ -240,8 +252,10 @@ static int mount_bind(struct rootfs_ctx *c, const struct oci_mount *m, const cha
 	r = check_procfs_target(c, m, dest, dst, err);
 	if (r < 0)
 		return r;
+	if (premade >= 0)
+		return rootfs_attach_tree(src, dst, o, err);
 	if (o->idmap || m->n_uid_mappings || m->n_gid_mappings) {
-		userns = mount_userns_fd(c, m, err);
+		userns = mount_userns_fd(c, m, -1, err);
 		if (userns < 0)
 			return userns;
 	}
@@ -486,7 +500,7 @@ static int mount_one(struct rootfs_ctx *c, size_t i, struct hull_err *err)
 		return hull_errf(err, EPERM, "mounts[%zu] (`%s`): only procfs may be mounted on /proc and only "
 				 "a few files below it may be overlaid", i, m->destination);
 	}
-	r = o.bind ? mount_bind(c, m, dest, &o, err) : mount_fs(c, m, dest, &o, err);
+	r = o.bind ? mount_bind(c, i, m, dest, &o, err) : mount_fs(c, m, dest, &o, err);
 	mountopt_free(&o);
 	if (r < 0)
 		return hull_err_wrap(err, "mounts[%zu] (`%s`)", i, m->destination);
@@ -499,6 +513,62 @@ int rootfs_mount_all(struct rootfs_ctx *c, struct hull_err *err)
 		int r = mount_one(c, i, err);
 		if (r < 0)
 			return r;
+	}
+	return 0;
+}
+
+static bool wants_idmap(const struct oci_mount *m, const struct mount_opts *o)
+{
+	return o->bind && (o->idmap || m->n_uid_mappings || m->n_gid_mappings);
+}
+
+static void close_fds(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
+int rootfs_idmapped_mounts(const struct rootfs_spec *s, int container_userns_fd, int *fds, struct hull_err *err)
+{
+	const struct oci_config *cfg = s->cfg;
+	_cleanup_close_ int root_fd = open(s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct rootfs_ctx c = { .s = s, .cfg = cfg, .root_fd = root_fd };
+
+	for (size_t i = 0; i < cfg->n_mounts; i++)
+		fds[i] = -1;
+	if (root_fd < 0)
+		return hull_errf_sys(err, errno, "root.path: open `%s`", s->rootfs);
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
+		const struct oci_mount *m = &cfg->mounts[i];
+		_cleanup_close_ int src = -1, userns = -1;
+		struct mount_opts o;
+		int r;
+
+		r = mountopt_parse(m->options, m->n_options, &o, err);
+		if (r < 0)
+			goto fail;
+		if (m->type && !strcmp(m->type, "bind"))
+			o.bind = true;
+		if (!wants_idmap(m, &o)) {
+			mountopt_free(&o);
+			continue;
+		}
+		src = open_bind_source(&c, m->source, err);
+		r = src;
+		if (src >= 0)
+			r = userns = mount_userns_fd(&c, m, container_userns_fd, err);
+		if (r >= 0)
+			r = fds[i] = rootfs_clone_tree(src, o.recursive, userns, o.idmap_recursive, err);
+		mountopt_free(&o);
+		if (r < 0)
+			goto fail;
+		continue;
+fail:
+		close_fds(fds, cfg->n_mounts);
+		return hull_err_wrap(err, "mounts[%zu] (`%s`)", i, m->destination ? m->destination : "");
 	}
 	return 0;
 }

@@ -45,6 +45,8 @@ struct rootfs_spec {
 	struct hull_cgroup *cgroup; /* for cgroup mounts, may be NULL */
 	bool cgroupns;             /* the container has its own cgroup namespace */
 	int console_slave_fd;      /* -1, or the pty slave to bind at /dev/console */
+	const int *idmapped_fds;   /* NULL, or cfg->n_mounts fds from rootfs_idmapped_mounts() (-1 = none);
+				    * attached instead of making those mounts; not closed */
 };
 
 /* Propagation, bind of the rootfs onto itself, every config mount in order,
@@ -64,6 +66,18 @@ int rootfs_finalize(const struct rootfs_spec *s, struct hull_err *err);
  * Same as console_slave_fd in rootfs_prepare, for callers that make the pty
  * only after pivoting. */
 int rootfs_bind_console(int slave_fd, struct hull_err *err);
+
+/* Idmapped bind mounts of a container in a user namespace need privileges
+ * the init no longer has (CAP_SYS_ADMIN over the source filesystem's user
+ * namespace, normally the host's).  The runtime's parent, on the host and
+ * after the container's uid/gid maps are written, calls this to make them as
+ * detached, idmapped trees: fds[i] (cfg->n_mounts entries) is set for every
+ * bind mount with idmap/ridmap or uid/gidMappings, -1 for the others.  The
+ * mapping is the mount's own uidMappings/gidMappings, or the container's
+ * user namespace (container_userns_fd, e.g. /proc/<init>/ns/user) when it has
+ * none.  Pass the fds to the init (SCM_RIGHTS) as spec->idmapped_fds; the
+ * caller closes them.  On error every fd made is closed and set to -1. */
+int rootfs_idmapped_mounts(const struct rootfs_spec *s, int container_userns_fd, int *fds, struct hull_err *err);
 
 /* Open `path` (relative, e.g. "sys/kernel/hostname", "thread-self/attr/exec")
  * in procfs for the runtime's own reads and writes, in a way no mount can

@@ -8,6 +8,7 @@
  * a foreground exec waits for it and exits with its status (128+N if killed).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <sched.h>
 #include <signal.h>
@@ -246,7 +247,7 @@ struct exec_child {
 	const struct oci_process *proc;
 	const struct hull_container *c;
 	const struct hull_handler *handler;
-	int pidfd, sync_fd, console_fd, flags;
+	int pidfd, sync_fd, console_fd, listener_fd, flags;
 	unsigned preserve_fds;
 };
 
@@ -254,8 +255,11 @@ static int send_notify_fd(int fd, void *arg)
 {
 	struct exec_child *x = arg;
 	struct hull_err err = { 0 };
+	int r = hull_send_seccomp_listener(x->listener_fd, fd, x->cfg, x->c, HULL_STATUS_RUNNING, &err);
 
-	return hull_send_fd(x->sync_fd, fd, "seccomp", &err);
+	if (r < 0)
+		hull_error("%s", err.msg);
+	return r;
 }
 
 __attribute__((noreturn)) static void exec_child_main(struct exec_child *x)
@@ -375,7 +379,7 @@ static int do_exec(const struct hull_globals *g, const struct exec_args *a, stru
 	struct proc_override ov = { 0 };
 	struct hull_cgroup *cg = NULL;
 	const struct hull_handler *handler = NULL;
-	struct exec_child x = { .pidfd = -1, .sync_fd = -1, .console_fd = -1 };
+	struct exec_child x = { .pidfd = -1, .sync_fd = -1, .console_fd = -1, .listener_fd = -1 };
 	int sv[2] = { -1, -1 }, psv[2] = { -1, -1 }, master = -1, rc = -1, r;
 	pid_t child = -1, target = -1;
 	enum hull_status st;
@@ -432,6 +436,14 @@ static int do_exec(const struct hull_globals *g, const struct exec_args *a, stru
 			goto out;
 		} else {
 			x.console_fd = psv[1];
+		}
+	}
+	if (cfg->linux_.seccomp.present && cfg->linux_.seccomp.listener_path) {
+		x.listener_fd = open(cfg->linux_.seccomp.listener_path, O_PATH | O_CLOEXEC);
+		if (x.listener_fd < 0) {
+			hull_errf_sys(err, errno, "config.json: .linux.seccomp.listenerPath `%s`",
+				      cfg->linux_.seccomp.listener_path);
+			goto out;
 		}
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
@@ -544,6 +556,8 @@ out:
 		close(master);
 	if (x.pidfd >= 0)
 		close(x.pidfd);
+	if (x.listener_fd >= 0)
+		close(x.listener_fd);
 	if (x.console_fd >= 0 && psv[0] < 0)
 		close(x.console_fd);
 	return rc < 0 ? 1 : rc;

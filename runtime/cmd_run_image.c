@@ -13,8 +13,10 @@
  *
  * A detached container's stdout/stderr go to BUNDLE/log.
  *
- * Networking: --net none (default: a new, empty network namespace with only
- * loopback) or --net host.  -p needs container networking (not yet).
+ * Networking (netns/netns.h): --net bridge (default: hull0, an address,
+ * NAT, -p published ports, --dns), none (loopback only), host, or ns:PATH.
+ * Bridge mode is carried by two hooks in config.json (`-net-hook`,
+ * runtime/cmd_net.c), so the bundle lifecycle stays network-agnostic.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,12 +31,14 @@
 #include "runtime/cli.h"
 #include "runtime/command.h"
 #include "runtime/image_plugin.h"
+#include "netns/netns.h"
 
 #define RUN_IMAGE_USAGE \
 	"hull run [--rm] [-d] [-i] [-t] [-e KEY[=VAL]] [--env-file FILE] [-v SRC:DST[:ro]] [-w DIR] [-u USER[:GROUP]]\n" \
 	"         [--name NAME] [--hostname NAME] [--entrypoint CMD] [--read-only] [--memory N[kmg]] [--cpus N]\n" \
 	"         [--pids-limit N] [--cap-add CAP] [--cap-drop CAP] [--security-opt seccomp=FILE|unconfined]\n" \
-	"         [--privileged] [--net none|host] [--pull always|missing] [--store DIR] [--insecure]\n" \
+	"         [--privileged] [--net bridge|none|host|ns:PATH] [-p [IP:]HOST:CTR[/udp]] [--dns IP]\n" \
+	"         [--subnet CIDR] [--pull always|missing] [--store DIR] [--insecure]\n" \
 	"         [--creds USER:PASS] IMAGE [COMMAND [ARG...]]"
 
 /* for error messages: one line */
@@ -77,7 +81,7 @@ static int parse_size(const char *s, int64_t *out)
 
 enum {
 	O_RM = 256, O_ENV_FILE, O_NAME, O_HOSTNAME, O_ENTRYPOINT, O_READ_ONLY, O_CPUS, O_PIDS, O_CAP_ADD, O_CAP_DROP,
-	O_SECOPT, O_PRIV, O_NET, O_PULL, O_STORE, O_INSECURE, O_TLS, O_CREDS, O_AUTHFILE, O_VM,
+	O_SECOPT, O_PRIV, O_NET, O_PULL, O_STORE, O_INSECURE, O_TLS, O_CREDS, O_AUTHFILE, O_VM, O_DNS, O_SUBNET,
 };
 
 static const struct option run_opts[] = {
@@ -104,6 +108,8 @@ static const struct option run_opts[] = {
 	{ "net", required_argument, NULL, O_NET },
 	{ "network", required_argument, NULL, O_NET },
 	{ "publish", required_argument, NULL, 'p' },
+	{ "dns", required_argument, NULL, O_DNS },
+	{ "subnet", required_argument, NULL, O_SUBNET },
 	{ "pull", required_argument, NULL, O_PULL },
 	{ "store", required_argument, NULL, O_STORE },
 	{ "insecure", no_argument, NULL, O_INSECURE },
@@ -119,6 +125,9 @@ struct parsed {
 	struct hull_image_ctx ctx;
 	struct hull_image_run_opts o;
 	struct strv env, env_files, cap_add, cap_drop;
+	struct strv net_args;            /* -net-hook setup arguments */
+	size_t n_ports, n_dns;
+	bool net_given;
 	struct hull_image_mount *mounts;
 	bool detach, interactive, vm;
 };
@@ -129,6 +138,7 @@ static void parsed_free(struct parsed *p)
 	free(p->env_files.v);
 	free(p->cap_add.v);
 	free(p->cap_drop.v);
+	free(p->net_args.v);
 	for (size_t i = 0; i < p->o.n_mounts; i++) {
 		free((char *)p->mounts[i].src);
 		free((char *)p->mounts[i].dst);
@@ -169,7 +179,8 @@ static int parse(int argc, char **argv, struct parsed *p, struct hull_err *err)
 {
 	memset(p, 0, sizeof(*p));
 	p->ctx.progress = isatty(STDERR_FILENO);
-	p->o.net = "none";
+	p->o.net = "bridge";
+	const char *subnet = getenv("HULL_NET_SUBNET");
 	cli_getopt_reset();
 	int c;
 	char *end;
@@ -215,12 +226,33 @@ static int parse(int argc, char **argv, struct parsed *p, struct hull_err *err)
 			break;
 		case O_PRIV: p->o.privileged = true; break;
 		case O_NET:
-			if (strcmp(optarg, "none") && strcmp(optarg, "host"))
-				return cli_usage(err, RUN_IMAGE_SHORT, "--net: want none or host (bridge networking is not available yet), not `%s`", optarg);
+			if (strcmp(optarg, "none") && strcmp(optarg, "host") && strcmp(optarg, "bridge") &&
+			    (strncmp(optarg, "ns:", 3) || optarg[3] != '/'))
+				return cli_usage(err, RUN_IMAGE_SHORT, "--net: want bridge, none, host or ns:/PATH, not `%s`", optarg);
 			p->o.net = optarg;
+			p->net_given = true;
 			break;
-		case 'p':
-			return cli_usage(err, RUN_IMAGE_SHORT, "-p %s: published ports need container networking, which image runs do not have yet (use --net host)", optarg);
+		case 'p': {
+			struct netns_port port;
+			if (netns_port_parse(optarg, &port, err) < 0)
+				return 1;
+			if (++p->n_ports > NETNS_MAX_PORTS)
+				return cli_usage(err, RUN_IMAGE_SHORT, "-p: at most %d published ports", NETNS_MAX_PORTS);
+			if (push(&p->net_args, "-p") < 0 || push(&p->net_args, optarg) < 0)
+				return hull_errf(err, ENOMEM, "out of memory");
+			break;
+		}
+		case O_DNS: {
+			uint32_t ip;
+			if (netns_ip4_parse(optarg, &ip) < 0)
+				return cli_usage(err, RUN_IMAGE_SHORT, "--dns: want an IPv4 address, not `%s`", optarg);
+			if (++p->n_dns > NETNS_MAX_DNS)
+				return cli_usage(err, RUN_IMAGE_SHORT, "--dns: at most %d servers", NETNS_MAX_DNS);
+			if (push(&p->net_args, "--dns") < 0 || push(&p->net_args, optarg) < 0)
+				return hull_errf(err, ENOMEM, "out of memory");
+			break;
+		}
+		case O_SUBNET: subnet = optarg; break;
 		case O_PULL:
 			if (!strcmp(optarg, "always"))
 				p->o.pull_always = true;
@@ -255,6 +287,24 @@ static int parse(int argc, char **argv, struct parsed *p, struct hull_err *err)
 	p->o.n_cap_drop = p->cap_drop.n;
 	if (p->detach && p->o.terminal)
 		return cli_usage(err, RUN_IMAGE_SHORT, "-d with -t needs a console socket; use one or the other");
+	/* the VM's guest does not get the container's interface yet */
+	if (p->vm && !p->net_given)
+		p->o.net = "none";
+	if (p->vm && !strcmp(p->o.net, "bridge"))
+		return cli_usage(err, RUN_IMAGE_SHORT, "--vm: bridge networking is not available for VM containers yet; use --net none|host");
+	if (strcmp(p->o.net, "bridge") && (p->n_ports || p->n_dns))
+		return cli_usage(err, RUN_IMAGE_SHORT, "-p and --dns need --net bridge");
+	if (!strcmp(p->o.net, "bridge")) {
+		struct netns_subnet sn;
+		if (subnet && netns_subnet_parse(subnet, &sn, err) < 0) {
+			hull_err_wrap(err, "%s", subnet == getenv("HULL_NET_SUBNET") ? "$HULL_NET_SUBNET" : "--subnet");
+			return 1;
+		}
+		if (subnet && (push(&p->net_args, "--subnet") < 0 || push(&p->net_args, (char *)subnet) < 0))
+			return hull_errf(err, ENOMEM, "out of memory");
+		p->o.net_setup_args = p->net_args.v;
+		p->o.n_net_setup_args = p->net_args.n;
+	}
 	return 0;
 }
 
@@ -280,6 +330,7 @@ static int cmd_run_image(const struct hull_globals *g, int argc, char **argv, st
 	}
 	/* only a detached run needs the hook; in the foreground we clean up below */
 	p.o.hook_binary = p.detach ? self : NULL;
+	p.o.net_hook_binary = self;
 	struct hull_image_run_result res;
 	if (api->run_prepare(&p.ctx, &p.o, &res, err) < 0) {
 		parsed_free(&p);

@@ -19,9 +19,15 @@
  * connecting to host port 1234 lands) and echoes each connection back until
  * its peer closes; exits after COUNT connections (default 1).  It is the host
  * end for vsock debugging and tests, which have no socat in the test host.
+ *
+ *   hull vm connect SOCKET PORT
+ * connects to a VM's vsock listener (DIR/vsock), asks for guest port PORT,
+ * sends stdin, and copies what the guest answers to stdout.  Exit status 1 if
+ * the guest refused (nothing listens on PORT).
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,9 +224,52 @@ static int vm_echo(int argc, char **argv, struct hull_err *err)
 	return 0;
 }
 
+static int vm_connect(int argc, char **argv, struct hull_err *err)
+{
+	static const char usage[] = "hull vm connect SOCKET PORT";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+	char line[64], buf[4096];
+	unsigned port;
+	size_t n = 0;
+	ssize_t r;
+
+	if (argc != 3 || parse_uint(argv[2], UINT32_MAX, &port) < 0)
+		return cli_usage(err, usage, "expected a socket path and a port number");
+	if (strlen(argv[1]) >= sizeof(sa.sun_path))
+		return cli_usage(err, usage, "socket path `%s` is too long", argv[1]);
+	memcpy(sa.sun_path, argv[1], strlen(argv[1]));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		hull_errf_sys(err, errno, "vm connect: %s", argv[1]);
+		return 1;
+	}
+	r = snprintf(line, sizeof(line), "CONNECT %u\n", port);
+	if (hull_write_all(fd, line, (size_t)r) < 0) {
+		hull_errf_sys(err, errno, "vm connect: %s", argv[1]);
+		return 1;
+	}
+	/* The answer is one line, "OK <host port>"; anything after it is the guest's. */
+	while (n < sizeof(line) - 1 && (r = read(fd, line + n, 1)) == 1 && line[n] != '\n')
+		n++;
+	line[n] = '\0';
+	if (strncmp(line, "OK ", 3) != 0) {
+		hull_errf(err, ECONNREFUSED, "vm connect: guest port %u refused the connection", port);
+		return 1;
+	}
+	while ((r = read(STDIN_FILENO, buf, sizeof(buf))) > 0)
+		if (hull_write_all(fd, buf, (size_t)r) < 0)
+			break;
+	shutdown(fd, SHUT_WR);
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		if (hull_write_all(STDOUT_FILENO, buf, (size_t)r) < 0)
+			break;
+	return 0;
+}
+
 static int cmd_vm(const struct hull_globals *g, int argc, char **argv, struct hull_err *err)
 {
-	static const char usage[] = "hull vm boot [OPTIONS] | hull vm echo SOCKET [COUNT]";
+	static const char usage[] = "hull vm boot [OPTIONS] | hull vm echo SOCKET [COUNT] | hull vm connect SOCKET PORT";
 
 	if (argc < 2)
 		return cli_usage(err, usage, "missing subcommand");
@@ -228,6 +277,8 @@ static int cmd_vm(const struct hull_globals *g, int argc, char **argv, struct hu
 		return vm_boot(argc - 1, argv + 1, err);
 	if (!strcmp(argv[1], "echo"))
 		return vm_echo(argc - 1, argv + 1, err);
+	if (!strcmp(argv[1], "connect"))
+		return vm_connect(argc - 1, argv + 1, err);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		printf("usage: %s\n", boot_usage);
 		return 0;

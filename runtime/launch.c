@@ -42,6 +42,8 @@ struct init_plan {
 	int lock_fd;                   /* the state dir fd holding the flock: the child must drop it */
 	int fifo_fd;                   /* O_PATH of exec.fifo (create), else -1 */
 	int console_fd;                /* connected console socket / proxy socket, else -1 */
+	int listener_fd;               /* O_PATH of linux.seccomp.listenerPath, else -1 */
+	pid_t host_pid;                /* the init's pid as the host sees it, once known */
 	bool fast;                     /* namespaces created by the clone itself */
 	int new_flags;                 /* CLONE_NEW* to create */
 	int clone_flags;               /* the subset the clone creates (fast path) */
@@ -308,12 +310,31 @@ __attribute__((noreturn)) static void init_fail_after_start(struct init_plan *p,
 	sync_fail(p->sync_fd, err);
 }
 
+/* The seccomp listener path is unreachable after pivot_root; the O_PATH fd
+ * opened by the runtime on the host still names the socket through /proc. */
+int hull_send_seccomp_listener(int listener_fd, int notify_fd, const struct oci_config *cfg,
+			       const struct hull_container *c, enum hull_status st, struct hull_err *err)
+{
+	_cleanup_free_ char *state = hull_container_state_json(c, st, false);
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", listener_fd);
+	return sec_seccomp_send_listener(path, notify_fd, c->pid, cfg->linux_.seccomp.listener_metadata, state, err);
+}
+
 static int send_notify_fd(int fd, void *arg)
 {
 	struct init_plan *p = arg;
+	const struct oci_config *cfg = p->o->cfg;
+	struct hull_container hc = { .id = (char *)p->o->id, .bundle = (char *)p->o->bundle,
+				     .rootfs = (char *)p->rootfs, .pid = p->host_pid,
+				     .annotations = cfg->annotations, .n_annotations = cfg->n_annotations };
 	struct hull_err err = { 0 };
+	int r = hull_send_seccomp_listener(p->listener_fd, fd, cfg, &hc, HULL_STATUS_CREATING, &err);
 
-	return hull_send_fd(p->sync_fd, fd, "seccomp", &err);
+	if (r < 0)
+		hull_error("%s", err.msg);
+	return r;
 }
 
 __attribute__((noreturn)) static void container_init(struct init_plan *p)
@@ -371,11 +392,12 @@ __attribute__((noreturn)) static void container_init(struct init_plan *p)
 	/* The parent runs prestart/createRuntime now, and tells us our host pid
 	 * for the state the in-container hooks get. */
 	if (cfg->hooks[OCI_HOOK_PRESTART].n || cfg->hooks[OCI_HOOK_CREATE_RUNTIME].n ||
-	    cfg->hooks[OCI_HOOK_CREATE_CONTAINER].n || cfg->hooks[OCI_HOOK_START_CONTAINER].n) {
+	    cfg->hooks[OCI_HOOK_CREATE_CONTAINER].n || cfg->hooks[OCI_HOOK_START_CONTAINER].n ||
+	    p->listener_fd >= 0) {
 		sync_send(p->sync_fd, SYNC_HOOKS, 0, NULL);
 		if (sync_expect(p->sync_fd, SYNC_HOOKS_DONE, &m, &err) < 0)
 			_exit(1);
-		host_pid = m.val;
+		host_pid = p->host_pid = m.val;
 	}
 	if (cfg->hooks[OCI_HOOK_CREATE_CONTAINER].n) {
 		struct hull_container hc = { .id = (char *)o->id, .bundle = (char *)o->bundle,
@@ -476,7 +498,9 @@ static void plan_close(struct init_plan *p)
 		close(p->fifo_fd);
 	if (p->console_fd >= 0)
 		close(p->console_fd);
-	p->fifo_fd = p->console_fd = -1;
+	if (p->listener_fd >= 0)
+		close(p->listener_fd);
+	p->fifo_fd = p->console_fd = p->listener_fd = -1;
 }
 
 static int resolve_rootfs(const struct launch_opts *o, char **out, struct hull_err *err)
@@ -529,7 +553,7 @@ static void kill_and_reap(pid_t pid, bool ours)
 
 int launch_container(const struct launch_opts *o, struct launch_result *res, struct hull_err *err)
 {
-	struct init_plan p = { .o = o, .sync_fd = -1, .fifo_fd = -1, .console_fd = -1,
+	struct init_plan p = { .o = o, .sync_fd = -1, .fifo_fd = -1, .console_fd = -1, .listener_fd = -1,
 			       .preserve_fds = o->preserve_fds };
 	_cleanup_free_ char *rootfs = NULL;
 	int sv[2] = { -1, -1 }, proxy_sv[2] = { -1, -1 };
@@ -587,6 +611,14 @@ int launch_container(const struct launch_opts *o, struct launch_result *res, str
 			goto fail;
 		} else {
 			p.console_fd = proxy_sv[1];
+		}
+	}
+	if (o->cfg->linux_.seccomp.present && o->cfg->linux_.seccomp.listener_path) {
+		p.listener_fd = open(o->cfg->linux_.seccomp.listener_path, O_PATH | O_CLOEXEC);
+		if (p.listener_fd < 0) {
+			r = hull_errf_sys(err, errno, "config.json: .linux.seccomp.listenerPath `%s`",
+					  o->cfg->linux_.seccomp.listener_path);
+			goto fail;
 		}
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {

@@ -88,6 +88,11 @@ int hull_container_destroy(struct hull_container *c, bool force, struct hull_err
 /* The container's config.json as saved at create (for exec and hooks). */
 int hull_container_config(const struct hull_container *c, struct oci_config **out, struct hull_err *err);
 
+/* Hand a seccomp notify fd and the container state to the agent behind
+ * listener_fd (an O_PATH fd of linux.seccomp.listenerPath opened on the host). */
+int hull_send_seccomp_listener(int listener_fd, int notify_fd, const struct oci_config *cfg,
+			       const struct hull_container *c, enum hull_status st, struct hull_err *err);
+
 /* Write a pid file atomically ("1234", no newline — runc's format). */
 int hull_write_pid_file(const char *path, pid_t pid, struct hull_err *err);
 

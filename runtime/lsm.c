@@ -17,6 +17,7 @@
 #include "lib/cleanup.h"
 #include "lib/fs.h"
 #include "lib/log.h"
+#include "rootfs/rootfs.h"
 
 #define SELINUX_MAGIC_NR 0xf97cff8c
 
@@ -72,18 +73,20 @@ int sec_lsm_check(unsigned lsm, const struct oci_process *proc, const char *moun
 	return 0;
 }
 
-/* /proc/thread-self: the attribute is per thread, and this is the thread that
- * will execve. */
+/* thread-self: the attribute is per thread, and this is the thread that will
+ * execve.  Opened through rootfs_proc_open() so a mount the container's
+ * config or image put over /proc cannot swallow the label (CVE-2019-16884,
+ * CVE-2025-52881 class).  path is relative to /proc. */
 static int write_attr(const char *path, const char *value, struct hull_err *err)
 {
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = rootfs_proc_open(path, O_WRONLY, err);
 	int ret;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	ret = hull_write_all(fd, value, strlen(value));
 	if (ret < 0)
-		return hull_errf_sys(err, -ret, "write `%s` to %s", value, path);
+		return hull_errf_sys(err, -ret, "write `%s` to /proc/%s", value, path);
 	return 0;
 }
 
@@ -107,24 +110,18 @@ int sec_lsm_apply_exec(unsigned lsm, const struct oci_process *proc, struct hull
 		if ((size_t)snprintf(buf, sizeof(buf), "exec %s", profile) >= sizeof(buf))
 			return hull_errf(err, ENAMETOOLONG, "process.apparmorProfile: too long");
 		/* The per-LSM directory first (stacked LSMs), then the shared file. */
-		ret = write_attr("/proc/thread-self/attr/apparmor/exec", buf, err);
+		ret = write_attr("thread-self/attr/apparmor/exec", buf, err);
 		if (ret == -ENOENT)
-			ret = write_attr("/proc/thread-self/attr/exec", buf, err);
-		if (ret < 0) {
-			if (ret == -ENOENT)
-				hull_errf(err, ENOENT, "/proc/thread-self/attr: no procfs in the container");
+			ret = write_attr("thread-self/attr/exec", buf, err);
+		if (ret < 0)
 			return hull_err_wrap(err, "process.apparmorProfile `%s`", profile);
-		}
 	}
 	if (label && *label && (lsm & SEC_LSM_SELINUX)) {
-		ret = write_attr("/proc/thread-self/attr/selinux/exec", label, err);
+		ret = write_attr("thread-self/attr/selinux/exec", label, err);
 		if (ret == -ENOENT)
-			ret = write_attr("/proc/thread-self/attr/exec", label, err);
-		if (ret < 0) {
-			if (ret == -ENOENT)
-				hull_errf(err, ENOENT, "/proc/thread-self/attr: no procfs in the container");
+			ret = write_attr("thread-self/attr/exec", label, err);
+		if (ret < 0)
 			return hull_err_wrap(err, "process.selinuxLabel `%s`", label);
-		}
 	}
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include "lib/cleanup.h"
 #include "lib/fs.h"
 #include "lib/log.h"
+#include "rootfs/rootfs.h"
 
 int sec_apply_rlimits(const struct oci_process *proc, struct hull_err *err)
 {
@@ -39,14 +40,20 @@ int sec_apply_rlimits(const struct oci_process *proc, struct hull_err *err)
 
 int sec_apply_oom_score_adj(const struct oci_process *proc, struct hull_err *err)
 {
+	_cleanup_close_ int fd = -1;
 	char buf[32];
-	int n;
+	int n, ret;
 
 	if (!proc->oom_score_adj.set)
 		return 0;
 	n = snprintf(buf, sizeof(buf), "%lld", (long long)proc->oom_score_adj.v);
-	if (hull_write_file("/proc/self/oom_score_adj", buf, (size_t)n, err) < 0)
+	/* through rootfs_proc_open(): no mount over /proc can take the write */
+	fd = rootfs_proc_open("self/oom_score_adj", O_WRONLY, err);
+	if (fd < 0)
 		return hull_err_wrap(err, "process.oomScoreAdj");
+	ret = hull_write_all(fd, buf, (size_t)n);
+	if (ret < 0)
+		return hull_errf_sys(err, -ret, "process.oomScoreAdj: write %s to /proc/self/oom_score_adj", buf);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
  *   hull.cpus=N            cpus: expected number of online vCPUs
  *   hull.blk=TEXT          blk: /dev/vda must start with TEXT
  *   hull.vsock=PORT        vsock: connect to the host (CID 2) on PORT, expect an echo
+ *   hull.vsock_listen=PORT vsocklisten: accept one host connection on PORT, echo a line
  *   hull.ip=A.B.C.D/NN     net: address for eth0
  *   hull.peer=A.B.C.D:PORT net: TCP peer to reach; it must answer with a line
  *   hull.hold=SECONDS      stay up this long before rebooting (memory measurements)
@@ -210,6 +211,43 @@ static void check_vsock(void)
 	close(fd);
 }
 
+static void check_vsock_listen(void)
+{
+	char port[16], line[128];
+	struct sockaddr_vm sa = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY };
+	int lfd, fd;
+
+	if (!param("hull.vsock_listen", port, sizeof(port)))
+		snprintf(port, sizeof(port), "5000");
+	sa.svm_port = (unsigned)atoi(port);
+	lfd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	set_timeouts(lfd);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 1) < 0) {
+		say("HULL_CHECK vsocklisten FAIL listen on %s: %s", port, strerror(errno));
+		return;
+	}
+	say("HULL_VSOCK_LISTENING %s", port);
+	{
+		/* accept() honours SO_RCVTIMEO; give the host 20 s. */
+		struct timeval tv = { .tv_sec = 20 };
+		setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0) {
+		say("HULL_CHECK vsocklisten FAIL accept: %s", strerror(errno));
+	} else {
+		set_timeouts(fd);
+		if (!read_line(fd, line, sizeof(line)))
+			say("HULL_CHECK vsocklisten FAIL nothing received");
+		else if (dprintf(fd, "echo:%s\n", line) < 0)
+			say("HULL_CHECK vsocklisten FAIL write: %s", strerror(errno));
+		else
+			say("HULL_CHECK vsocklisten ok got '%s'", line);
+		close(fd);
+	}
+	close(lfd);
+}
+
 static void check_net(void)
 {
 	char ip[64], peer[64], line[128], *slash, *colon;
@@ -314,6 +352,8 @@ int main(void)
 		check_blk(check_wanted("blkwrite"));
 	if (check_wanted("vsock"))
 		check_vsock();
+	if (check_wanted("vsocklisten"))
+		check_vsock_listen();
 	if (check_wanted("net"))
 		check_net();
 	if (param("hull.hold", val, sizeof(val)))

@@ -296,10 +296,10 @@ static bool conn_read_to_guest(struct vconn *c)
 			.buf_alloc = VSOCK_BUF_ALLOC, .fwd_cnt = c->fwd_cnt,
 		};
 		if (n <= 0) {
-			/* The host side is gone: tell the guest neither direction has more. */
+			/* The host will send no more (it may still read: a half-close). */
 			c->host_eof = true;
 			h.op = VSOCK_OP_SHUTDOWN;
-			h.flags = VSOCK_SHUTDOWN_RCV | VSOCK_SHUTDOWN_SEND;
+			h.flags = VSOCK_SHUTDOWN_SEND;
 			rx_deliver(v, &h, &any);
 			break;
 		}
@@ -312,11 +312,13 @@ static bool conn_read_to_guest(struct vconn *c)
 	return any;
 }
 
-/* Pass buffered guest data on to the host socket. */
-static void conn_flush_pending(struct vconn *c)
+/* Pass buffered guest data on to the host socket; -1 if the host side is gone. */
+static int conn_flush_pending(struct vconn *c)
 {
 	while (c->pend_len) {
 		ssize_t n = send(c->io.fd, c->pend, c->pend_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return -1;
 		if (n <= 0)
 			break;
 		memmove(c->pend, c->pend + n, c->pend_len - (size_t)n);
@@ -329,6 +331,7 @@ static void conn_flush_pending(struct vconn *c)
 	}
 	if (c->fwd_cnt - c->fwd_cnt_sent >= VSOCK_BUF_ALLOC / 4)
 		conn_ctl(c, VSOCK_OP_CREDIT_UPDATE, 0);
+	return 0;
 }
 
 static int conn_write_from_guest(struct vconn *c, const struct virtq_chain *ch, uint32_t len)
@@ -345,8 +348,7 @@ static int conn_write_from_guest(struct vconn *c, const struct virtq_chain *ch, 
 	/* Simple and bounded: stage in the connection buffer, then send what the socket takes. */
 	virtq_chain_read(ch, off, c->pend + c->pend_len, len);
 	c->pend_len += len;
-	conn_flush_pending(c);
-	return 0;
+	return conn_flush_pending(c) < 0 ? -EPIPE : 0;
 }
 
 static void host_connect_guest_request(struct vsock *v, const struct vsock_hdr *h)
@@ -436,7 +438,10 @@ static void handle_guest_packet(struct vsock *v, const struct vsock_hdr *h, cons
 		}
 		if (h->flags & VSOCK_SHUTDOWN_SEND) {
 			c->shut_wr_pending = true;
-			conn_flush_pending(c);
+			if (conn_flush_pending(c) < 0) {
+				conn_reset(c);
+				return;
+			}
 		}
 		break;
 	default:
@@ -556,12 +561,19 @@ static void conn_io(struct vm_io_handler *h, uint32_t events)
 	}
 	if (c->state == CONN_HOST_LINE) {
 		conn_read_line(c);
+	} else if ((events & EPOLLOUT) && conn_flush_pending(c) < 0) {
+		conn_reset(c);
 	} else {
-		if (events & EPOLLOUT)
-			conn_flush_pending(c);
 		if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 			any = conn_read_to_guest(c);
-		conn_update_events(c);
+		/* HUP: the host closed both directions (a half-close shows as EOF
+		 * only).  It is reported even when not asked for, so the
+		 * connection must go now.  What the guest had no room for yet is
+		 * lost, as on a reset TCP connection. */
+		if (events & (EPOLLHUP | EPOLLERR))
+			conn_reset(c);
+		else
+			conn_update_events(c);
 	}
 	if (flush_ctl(v))
 		any = true;

@@ -371,6 +371,39 @@ static void gen_seccomp_default(yajl_gen g, uint64_t caps)
 	s(g, "errnoRet");
 	yajl_gen_integer(g, EPERM);
 	yajl_gen_map_close(g);
+	if (!(caps & (UINT64_C(1) << cap_index("CAP_SYS_ADMIN")))) {
+		/* new namespaces only with CAP_SYS_ADMIN: clone() with a CLONE_NEW*
+		 * flag is refused; clone3() (whose flags sit in memory, out of
+		 * seccomp's reach) answers ENOSYS so libcs fall back to clone() */
+		for (size_t i = 0; i < ARRAY_SIZE(clone_ns_flags); i++) {
+			yajl_gen_map_open(g);
+			const char *clone_name[] = { "clone" };
+			strv(g, "names", clone_name, 1);
+			kv(g, "action", "SCMP_ACT_ERRNO");
+			s(g, "errnoRet");
+			yajl_gen_integer(g, EPERM);
+			s(g, "args");
+			yajl_gen_array_open(g);
+			yajl_gen_map_open(g);
+			s(g, "index");
+			yajl_gen_integer(g, 0);
+			s(g, "value");
+			yajl_gen_integer(g, clone_ns_flags[i]);
+			s(g, "valueTwo");
+			yajl_gen_integer(g, clone_ns_flags[i]);
+			kv(g, "op", "SCMP_CMP_MASKED_EQ");
+			yajl_gen_map_close(g);
+			yajl_gen_array_close(g);
+			yajl_gen_map_close(g);
+		}
+		yajl_gen_map_open(g);
+		const char *clone3_name[] = { "clone3" };
+		strv(g, "names", clone3_name, 1);
+		kv(g, "action", "SCMP_ACT_ERRNO");
+		s(g, "errnoRet");
+		yajl_gen_integer(g, ENOSYS);
+		yajl_gen_map_close(g);
+	}
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
 }
@@ -664,8 +697,6 @@ int img_convert(const struct img_convert_in *in, char **json_out, struct hull_er
 		mount(g, "/dev/shm", "tmpfs", "shm", shm, ARRAY_SIZE(shm));
 		mount(g, "/dev/mqueue", "mqueue", "mqueue", mq, ARRAY_SIZE(mq));
 		mount(g, "/sys", "sysfs", "sysfs", sys, o->read_only || !o->privileged ? 4 : 3);
-		for (size_t i = 0; i < in->n_etc_files; i++)
-			mount(g, in->etc_files[i].dst, "bind", in->etc_files[i].src, bind_ro, 2);
 		for (size_t i = 0; i < c->n_volumes && in->volume_sources; i++) {
 			bool shadowed = false;
 			for (size_t j = 0; j < o->n_mounts; j++)
@@ -674,6 +705,9 @@ int img_convert(const struct img_convert_in *in, char **json_out, struct hull_er
 			if (!shadowed)
 				mount(g, c->volumes[i], "bind", in->volume_sources[i], vopts, 2);
 		}
+		/* after the volumes (a Volume of /etc must not hide them), before -v */
+		for (size_t i = 0; i < in->n_etc_files; i++)
+			mount(g, in->etc_files[i].dst, "bind", in->etc_files[i].src, bind_ro, 2);
 		for (size_t i = 0; i < o->n_mounts; i++) {
 			const char *mopts[] = { "rbind", o->mounts[i].ro ? "ro" : "rw" };
 			mount(g, o->mounts[i].dst, "bind", o->mounts[i].src, mopts, 2);
@@ -718,17 +752,49 @@ int img_convert(const struct img_convert_in *in, char **json_out, struct hull_er
 	}
 	yajl_gen_map_close(g);
 
-	if (in->hook_path) {
+	/* bridge networking: attach once the netns exists, detach first on delete */
+	bool net_hooks = o->net_hook_binary && o->net && strcmp(o->net, "bridge") == 0;
+	if (in->hook_path || net_hooks) {
 		s(g, "hooks");
 		yajl_gen_map_open(g);
+		if (net_hooks) {
+			const char **nargs = calloc(o->n_net_setup_args + 4, sizeof(char *));
+			if (!nargs) {
+				r = hull_errf(err, ENOMEM, "out of memory");
+				goto out;
+			}
+			nargs[0] = "hull";
+			nargs[1] = "--";
+			nargs[2] = "-net-hook";
+			nargs[3] = "setup";
+			for (size_t i = 0; i < o->n_net_setup_args; i++)
+				nargs[4 + i] = o->net_setup_args[i];
+			s(g, "createRuntime");
+			yajl_gen_array_open(g);
+			yajl_gen_map_open(g);
+			kv(g, "path", o->net_hook_binary);
+			strv(g, "args", nargs, o->n_net_setup_args + 4);
+			yajl_gen_map_close(g);
+			yajl_gen_array_close(g);
+			free(nargs);
+		}
 		s(g, "poststop");
 		yajl_gen_array_open(g);
-		yajl_gen_map_open(g);
-		kv(g, "path", in->hook_path);
-		/* "--" ends hull's global options, so the hidden verb's leading '-' is not one */
-		const char *hargs[] = { "hull", "--", "-image-cleanup", "--store", in->store ? in->store : "", in->bundle, "--rm" };
-		strv(g, "args", hargs, in->hook_remove ? 7 : 6);
-		yajl_gen_map_close(g);
+		if (net_hooks) {
+			const char *targs[] = { "hull", "--", "-net-hook", "teardown" };
+			yajl_gen_map_open(g);
+			kv(g, "path", o->net_hook_binary);
+			strv(g, "args", targs, 4);
+			yajl_gen_map_close(g);
+		}
+		if (in->hook_path) {
+			yajl_gen_map_open(g);
+			kv(g, "path", in->hook_path);
+			/* "--" ends hull's global options, so the hidden verb's leading '-' is not one */
+			const char *hargs[] = { "hull", "--", "-image-cleanup", "--store", in->store ? in->store : "", in->bundle, "--rm" };
+			strv(g, "args", hargs, in->hook_remove ? 7 : 6);
+			yajl_gen_map_close(g);
+		}
 		yajl_gen_array_close(g);
 		yajl_gen_map_close(g);
 	}
@@ -740,11 +806,15 @@ int img_convert(const struct img_convert_in *in, char **json_out, struct hull_er
 	{
 		const char *ns[] = { "pid", "ipc", "uts", "mount", "network" };
 		bool host_net = o->net && strcmp(o->net, "host") == 0;
+		const char *net_path = o->net && strncmp(o->net, "ns:", 3) == 0 ? o->net + 3 : NULL;
 		for (size_t i = 0; i < ARRAY_SIZE(ns); i++) {
-			if (host_net && strcmp(ns[i], "network") == 0)
+			bool is_net = strcmp(ns[i], "network") == 0;
+			if (host_net && is_net)
 				continue;
 			yajl_gen_map_open(g);
 			kv(g, "type", ns[i]);
+			if (is_net && net_path)
+				kv(g, "path", net_path);
 			yajl_gen_map_close(g);
 		}
 	}

@@ -25,7 +25,7 @@
 
 #include "lib/err.h"
 
-#define HULL_IMAGE_ABI 1
+#define HULL_IMAGE_ABI 2
 #define HULL_IMAGE_SYMBOL "hull_image_plugin"
 #define HULL_STORE_DEFAULT "/var/lib/hull"
 
@@ -66,11 +66,17 @@ struct hull_image_run_opts {
 	char **cap_add, **cap_drop; /* "CAP_X" or "X" or "ALL" */
 	size_t n_cap_add, n_cap_drop;
 	const char *seccomp_file;   /* --security-opt seccomp=FILE ("unconfined" = none) */
-	const char *net;            /* "none" (default) | "host" */
+	const char *net;            /* "none" | "host" | "bridge" | "ns:PATH" (netns/netns.h) */
 	bool pull_always;           /* --pull always */
 	const char *hook_binary;    /* absolute path of hull for the poststop cleanup hook (detached
 	                             * runs; a foreground caller cleans up itself), or NULL */
 	bool rm;                    /* --rm: the hook also removes the container dir */
+	/* net "bridge": config.json gets `NET_HOOK_BINARY -- -net-hook setup ARGS…` as a
+	 * createRuntime hook and `… -net-hook teardown` as the first poststop hook;
+	 * /etc/resolv.conf is bound from the bundle (the setup hook writes it) */
+	const char *net_hook_binary;
+	char **net_setup_args;
+	size_t n_net_setup_args;
 };
 
 struct hull_image_run_result {

@@ -4,7 +4,8 @@
  *                          /rootfs        overlay (or a private copy)
  *                          /upper /work   overlay's writable layer
  *                          /l/            short layer names (overlay.c)
- *                          /volumes/N     anonymous volumes (image Volumes)
+ *                          /volumes/N     anonymous volumes (image Volumes), seeded
+ *                                         with what the image has there
  *                          /hostname /hosts
  *                          /image         manifest digest (keeps layers from prune)
  *                          /active        present until run_cleanup
@@ -13,6 +14,7 @@
  * The poststop hook (`hull -image-cleanup BUNDLE [--rm]`) unmounts it when
  * the container is deleted, also for detached runs.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -22,6 +24,7 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/random.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -147,6 +150,92 @@ static int mount_rootfs(const struct img_store *s, const struct img_manifest *m,
 		hull_err_clear(err);
 	}
 	return copy_rootfs(s, m, rootfs, err);
+}
+
+/* Docker and podman start an anonymous volume with what the image has at
+ * that path.  The source is walked by names from an fd resolved inside the
+ * rootfs (never ".."; O_NOFOLLOW everywhere), so image symlinks cannot make
+ * us read host files. */
+static int copy_tree(int src, int dst, int depth)
+{
+	if (depth > 64)
+		return -ELOOP;
+	int dfd = dup(src);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return -errno;
+	}
+	int r = 0;
+	struct dirent *e;
+	while (r == 0 && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		struct stat st;
+		if (fstatat(src, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			int cs = openat(src, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int cd = -1;
+			if (cs >= 0 && (mkdirat(dst, e->d_name, 0700) == 0 || errno == EEXIST))
+				cd = openat(dst, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (cs >= 0 && cd >= 0)
+				r = copy_tree(cs, cd, depth + 1);
+			if (cd >= 0 && r == 0 && (fchown(cd, st.st_uid, st.st_gid) < 0 || fchmod(cd, st.st_mode & 07777) < 0))
+				r = -errno;
+			if (cs >= 0)
+				close(cs);
+			if (cd >= 0)
+				close(cd);
+		} else if (S_ISREG(st.st_mode)) {
+			int in = openat(src, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			int out = openat(dst, e->d_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			off_t left = st.st_size;
+			while (in >= 0 && out >= 0 && left > 0) {
+				ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+				if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL))
+					n = sendfile(out, in, NULL, (size_t)left);
+				if (n <= 0)
+					break;
+				left -= n;
+			}
+			if (in < 0 || out < 0 || left > 0 || fchown(out, st.st_uid, st.st_gid) < 0 ||
+			    fchmod(out, st.st_mode & 07777) < 0)
+				r = -(errno ? errno : EIO);
+			if (in >= 0)
+				close(in);
+			if (out >= 0)
+				close(out);
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t n = readlinkat(src, e->d_name, target, sizeof(target) - 1);
+			if (n >= 0) {
+				target[n] = '\0';
+				if (symlinkat(target, dst, e->d_name) < 0 ||
+				    fchownat(dst, e->d_name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+					r = -errno;
+			}
+		}
+		/* devices, fifos and sockets are not volume content */
+	}
+	closedir(d);
+	return r;
+}
+
+static int seed_volume(const char *rootfs, const char *path, const char *dest, struct hull_err *err)
+{
+	_cleanup_close_ int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct hull_err ignored;
+	_cleanup_close_ int src = root < 0 ? -1 : safepath_open(root, path, O_RDONLY | O_DIRECTORY, 0, &ignored);
+	if (src < 0)
+		return 0;   /* nothing there (or not a directory): an empty volume */
+	_cleanup_close_ int dst = open(dest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	int r = dst < 0 ? -errno : copy_tree(src, dst, 0);
+	if (r == 0 && fstat(src, &st) == 0 && (fchown(dst, st.st_uid, st.st_gid) < 0 || fchmod(dst, st.st_mode & 07777) < 0))
+		r = -errno;
+	return r < 0 ? hull_errf_sys(err, -r, "volume `%s`: copy the image's content", path) : 0;
 }
 
 static int env_entries(const struct hull_image_run_opts *o, char ***out, size_t *n, struct hull_err *err)
@@ -309,6 +398,8 @@ int img_run_prepare(const struct hull_image_ctx *ctx, const struct hull_image_ru
 				r = hull_errf_sys(err, errno, "volume `%s`", c.volumes[i]);
 				goto out;
 			}
+			if ((r = seed_volume(rootfs, c.volumes[i], vols[i], err)) < 0)
+				goto out;
 		}
 	}
 	for (size_t i = 0; i < o->n_mounts; i++)
@@ -332,10 +423,18 @@ int img_run_prepare(const struct hull_image_ctx *ctx, const struct hull_image_ru
 		{ hostname_path, "/etc/hostname" }, { hosts_path, "/etc/hosts" }, { "/etc/resolv.conf", "/etc/resolv.conf" },
 	};
 	bool host_net = o->net && strcmp(o->net, "host") == 0;
+	bool bridge_net = o->net && strcmp(o->net, "bridge") == 0;
+	char resolv_path[SUBPATH_MAX];
+	if (bridge_net) {
+		/* filled in place by the network setup hook (netns/bridge.c) */
+		if ((r = write_text(cdir, "resolv.conf", "", resolv_path, sizeof(resolv_path), err)) < 0)
+			goto out;
+		etc[2].src = resolv_path;
+	}
 	struct img_convert_in in = {
 		.cfg = &c, .opts = o, .id = res->id, .rootfs = "rootfs", .passwd = passwd, .group = group,
 		.volume_sources = vols, .extra_env = extra_env, .n_extra_env = n_extra_env,
-		.etc_files = etc, .n_etc_files = host_net && access("/etc/resolv.conf", R_OK) == 0 ? 3 : 2,
+		.etc_files = etc, .n_etc_files = bridge_net || (host_net && access("/etc/resolv.conf", R_OK) == 0) ? 3 : 2,
 		.seccomp_json = seccomp, .hook_path = o->hook_binary, .hook_remove = o->rm, .bundle = cdir,
 		.store = s.root,
 	};

@@ -69,4 +69,10 @@ static const struct { const char *name; const char *unless_cap; } seccomp_denied
 	{ "adjtimex", "CAP_SYS_TIME" },
 };
 
+/* CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET, NEWTIME:
+ * refused in clone()'s flags (x86_64: argument 0) without CAP_SYS_ADMIN */
+static const long long clone_ns_flags[] = {
+	0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000, 0x00000080,
+};
+
 #endif

@@ -113,9 +113,10 @@ opt_runs() {  # OPTION
 	return 1
 }
 # first all options at once, one tmpfs each (fast); one by one only if that fails
-OPTS=$(jq -r '.mountOptions[]?' "$F" | grep -vxE 'bind|rbind|idmap|ridmap')
+OPTS=$(jq -r '.mountOptions[]?' "$F" | grep -vxE 'bind|rbind|idmap|ridmap|remount')
 cf_bundle "$B" . $SH -c 'echo fine'
-cf_jq "$B" '.mounts += [$ARGS.positional | to_entries[] | {destination: "/cfm/\(.key)", type: "tmpfs", source: "tmpfs", options: [.value]}]' --args $OPTS
+allm=$(jq -cn '[$ARGS.positional | to_entries[] | {destination: "/cfm/\(.key)", type: "tmpfs", source: "tmpfs", options: [.value]}]' --args $OPTS)
+cf_jq "$B" '.mounts += $m' --argjson m "$allm"
 cf_run "$B"
 batch=0; [ "$RC" = 0 ] && [ "$OUT" = fine ] && batch=1
 for o in $(jq -r '.mountOptions[]?' "$F"); do

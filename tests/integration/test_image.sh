@@ -112,10 +112,13 @@ cp -a "$IMG/oci" "$WORK/conf"
 umoci config --image "$WORK/conf:latest" --tag conf --config.entrypoint /bin/sh --config.entrypoint -c \
 	--config.cmd 'echo "args:$0:$1"; id -u; id -g; pwd; echo "FOO=$FOO"; echo "HOME=$HOME"; grep -c " /data " /proc/self/mounts' \
 	--config.cmd arg1 --config.user daemon --config.workingdir /tmp --config.env FOO=bar \
-	--config.volume /data --config.label org.example=yes --config.stopsignal SIGQUIT >/dev/null 2>&1
+	--config.volume /data --config.volume /etc --config.label org.example=yes --config.stopsignal SIGQUIT >/dev/null 2>&1
 hrun --rm "oci:$WORK/conf:conf"
 check "Entrypoint + Cmd, User daemon (1:1), WorkingDir, Env, HOME from passwd, Volume mounted" \
 	eval '[ "$RC" = 0 ] && has "args:arg1:" && [ "$(printf "%s\n" "$OUT" | sed -n 2,4p | tr "\n" " ")" = "1 1 /tmp " ] && has FOO=bar && has HOME=/usr/sbin && has 1'
+hrun --rm -u 0 --hostname vol-host "oci:$WORK/conf:conf" 'cat /etc/passwd | head -1; grep -c " /etc " /proc/self/mounts; touch /etc/new-in-volume && echo wrote; cat /etc/hostname'
+check "an image Volume starts with the image's content (seeded copy, writable), /etc/hostname still bound over it" \
+	eval '[ "$RC" = 0 ] && has "root:x:0:0:root:/root:/bin/sh" && has wrote && has vol-host'
 hrun --rm -u 0:0 -w / -e FOO=over -e ONLY=1 "oci:$WORK/conf:conf" 'echo "$FOO $ONLY $(id -u) $(pwd)"'
 check "-u -w -e override the image (args after the image replace Cmd)" eval '[ "$RC" = 0 ] && has "over 1 0 /"'
 printf 'A=1\n# comment\nB=two words\n' > "$WORK/envfile"
@@ -142,8 +145,8 @@ cat > "$WORK/seccomp.json" <<'EOF'
 EOF
 hrun --rm --security-opt "seccomp=$WORK/seccomp.json" localhost/busybox sh -c 'mkdir /tmp/d 2>&1 || echo blocked'
 check "--security-opt seccomp=FILE" has blocked
-hrun --rm localhost/busybox sh -c 'ls /sys/class/net'
-check "default network: own namespace with only lo (--net none)" eval '[ "$(printf "%s" "$OUT" | tr "\n" " ")" = "lo" ]'
+hrun --rm --net none localhost/busybox sh -c 'ls /sys/class/net'
+check "--net none: own namespace with only lo" eval '[ "$(printf "%s" "$OUT" | tr "\n" " ")" = "lo" ]'
 OUT=$(echo piped | timeout 60 "$HULL" --root "$STATE" run --store "$STORE" --rm -i localhost/busybox cat 2>&1)
 check "-i passes stdin" [ "$OUT" = piped ]
 OUT=$(echo piped | timeout 60 "$HULL" --root "$STATE" run --store "$STORE" --rm localhost/busybox cat 2>&1)
@@ -252,22 +255,23 @@ check "a dropped blob download resumed with a Range request" grep -q 'range=byte
 kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null; FAKE_PID=
 
 # ---- hostile layers ---------------------------------------------------------
-touch /tmp/hull-escape-victim "$WORK/hull-escape-victim"
+TAG=$(basename "$WORK")
+touch "/tmp/hull-escape-$TAG-victim" "$WORK/hull-escape-$TAG-victim"
 for kind in dotdot abs symlink symlink-dir hardlink whiteout; do
-	python3 "$LIB/make-layout.py" "$WORK/h-$kind" "$IMG/oci:latest" "hostile-$kind"
+	ESCAPE_TAG=$TAG python3 "$LIB/make-layout.py" "$WORK/h-$kind" "$IMG/oci:latest" "hostile-$kind"
 	h pull --store "$WORK/store-hostile" "oci:$WORK/h-$kind:latest"
-	esc=$(find / -xdev -name 'hull-escape*' -not -path "$WORK/store-hostile/layers/*" -not -path "/proc/*" 2>/dev/null | sort | tr '\n' ' ')
+	esc=$(find / -xdev -name "hull-escape-$TAG*" -not -path "$WORK/store-hostile/layers/*" -not -path "/proc/*" 2>/dev/null | sort | tr '\n' ' ')
 	check "hostile layer ($kind): nothing written or deleted outside the layer (rc=$RC)" \
-		[ "$esc" = "/tmp/hull-escape-victim $WORK/hull-escape-victim " ]
+		[ "$esc" = "/tmp/hull-escape-$TAG-victim $WORK/hull-escape-$TAG-victim " ]
 done
 check "hostile layers: store has only verified blobs" store_clean "$WORK/store-hostile"
-rm -f /tmp/hull-escape-victim
+rm -f "/tmp/hull-escape-$TAG-victim"
 
 # ---- whiteouts, 200 layers, fallbacks ---------------------------------------
 python3 "$LIB/make-layout.py" "$WORK/wh" "$IMG/oci:latest" whiteout
 for mode in overlay copy; do
 	if [ $mode = copy ]; then export HULL_IMAGE_COPY=1; fi
-	hrun --rm "oci:$WORK/wh:latest" sh -c 'test -e /etc/resolv.conf && echo resolv-present; ls -A /root; cat /wh-done'
+	hrun --rm --net none "oci:$WORK/wh:latest" sh -c 'test -e /etc/resolv.conf && echo resolv-present; ls -A /root; cat /wh-done'
 	check "whiteout and opaque dir ($mode)" eval '[ "$RC" = 0 ] && ! has resolv-present && [ "$(printf "%s" "$OUT" | tr "\n" " ")" = "new done" ]'
 	unset HULL_IMAGE_COPY
 done

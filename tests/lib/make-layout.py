@@ -12,6 +12,8 @@ writes a new layout OUT (ref "latest") with extra layers on top:
   hostile-whiteout | hostile-symlink-dir
                one hostile layer (see HOSTILE below); each tries to create
                or delete something named hull-escape* outside the layer dir
+               ($ESCAPE_TAG, when set, is inserted after "hull-escape-" so
+               concurrent test runs do not see each other's files)
 Layers are plain tar (N, hostile) or gzip (whiteout), so both paths are used.
 """
 import gzip, hashlib, io, json, os, shutil, sys, tarfile, time
@@ -42,6 +44,10 @@ def sym(name, target):
 def hard(name, target):
     ti = tarfile.TarInfo(name); ti.type = tarfile.LNKTYPE; ti.linkname = target; ti.mtime = 1000000
     return (ti, None)
+
+TAG = os.environ.get("ESCAPE_TAG", "")
+def esc(name):
+    return name.replace("hull-escape-", "hull-escape-" + (TAG + "-" if TAG else ""))
 
 HOSTILE = {
     "hostile-dotdot": [f("../hull-escape-dotdot", b"x"), f("a/../../hull-escape-dotdot2", b"x")],
@@ -80,7 +86,13 @@ def main():
         layers.append((tar_bytes([f("etc/.wh.resolv.conf"), d("root"), f("root/.wh..wh..opq"),
                                   f("root/new", b"new\n"), f("wh-done", b"done\n")]), True))
     elif kind in HOSTILE:
-        layers.append((tar_bytes(HOSTILE[kind]), False))
+        entries = []
+        for ti, data in HOSTILE[kind]:
+            ti.name = esc(ti.name)
+            if ti.linkname:
+                ti.linkname = esc(ti.linkname)
+            entries.append((ti, data))
+        layers.append((tar_bytes(entries), False))
     else:
         sys.exit("unknown kind " + kind)
 

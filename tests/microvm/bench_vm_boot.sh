@@ -9,7 +9,8 @@
 #   - the VMM's own memory: RSS minus the guest RAM it maps (RssShmem, the
 #     memfd), sampled while a guest idles.
 # Targets: hull faster than QEMU; VMM memory <= 5 MiB.
-# Environment: HULL, BUILD, HULL_GUEST_DIR (as test_vm_boot.sh), BENCH_RUNS (default 5).
+# Environment: HULL, BUILD, HULL_GUEST_DIR (as test_vm_boot.sh; QEMU firmware files
+# may sit there too), BENCH_RUNS (default 5).
 . "$(dirname "$0")/../testhost/lib.sh"
 
 : "${HULL:?}" "${BUILD:?}"
@@ -61,11 +62,15 @@ fi
 
 # --- QEMU microvm, same kernel and initrd
 qemu=$(command -v qemu-system-x86_64 || true)
+# QEMU's firmware (bios-microvm.bin, pvh.bin, ...) from its data directory, or
+# from the guest directory when the test host carries them there.
+qemu_fw=()
+[ -f "$guest/bios-microvm.bin" ] && qemu_fw=(-L "$guest")
 if [ -n "$qemu" ]; then
 	: >"$work/qemu_wall"
 	for _ in $(seq "$runs"); do
 		t0=$(now_ms)
-		timeout 120 "$qemu" -M microvm,x-option-roms=off,rtc=off -accel kvm -cpu host -m 256 -smp 1 \
+		timeout 120 "$qemu" "${qemu_fw[@]}" -M microvm,rtc=off -accel kvm -cpu host -m 256 -smp 1 \
 			-nodefaults -no-user-config -display none -no-reboot \
 			-device isa-debug-exit,iobase=0xf4,iosize=1 \
 			-kernel "$kernel" -initrd "$work/initrd" \

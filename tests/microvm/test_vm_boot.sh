@@ -72,9 +72,18 @@ if [ -f "$guest/vmlinux" ]; then
 	"$HULL" vm echo "$work/vsock/vsock_1234" &
 	pids+=($!)
 	for _ in $(seq 50); do [ -S "$work/vsock/vsock_1234" ] && break; sleep 0.1; done
+	# host -> guest: once the guest listens on port 5000, connect through DIR/vsock.
+	(
+		for _ in $(seq 2400); do
+			grep -q HULL_VSOCK_LISTENING "$out" 2>/dev/null && break
+			sleep 0.1
+		done
+		echo ping-from-host | "$HULL" vm connect "$work/vsock/vsock" 5000 >"$work/connect.out" 2>&1
+	) &
+	pids+=($!)
 	boot "built kernel (PVH), 1 vCPU" 0 --kernel "$guest/vmlinux" --initrd "$initrd" --console \
 		--memory 256 --cpus 1 --disk "$work/disk.img" --vsock "$work/vsock" --timeout 240 \
-		--cmdline "quiet hull.check=cpus,blk,blkwrite,vsock hull.cpus=1 hull.blk=hull-disk-marker hull.vsock=1234"
+		--cmdline "quiet hull.check=cpus,blk,blkwrite,vsock,vsocklisten hull.cpus=1 hull.blk=hull-disk-marker hull.vsock=1234 hull.vsock_listen=5000"
 	expect_line "PVH 1 vCPU: /init sees 1 vCPU" "HULL_CHECK cpus ok online=1"
 	expect_line "PVH: virtio-blk read" "HULL_CHECK blk ok"
 	expect_line "PVH: virtio-blk write + flush" "HULL_CHECK blkwrite ok"
@@ -84,6 +93,12 @@ if [ -f "$guest/vmlinux" ]; then
 		not_ok "the guest's write reached the disk file"
 	fi
 	expect_line "PVH: vsock echo through a host UNIX socket" "HULL_CHECK vsock ok"
+	expect_line "PVH: vsock host-initiated connection reached the guest" "HULL_CHECK vsocklisten ok got 'ping-from-host'"
+	if grep -q "echo:ping-from-host" "$work/connect.out" 2>/dev/null; then
+		ok "hull vm connect got the guest's answer"
+	else
+		not_ok "hull vm connect got the guest's answer: $(head -c 300 "$work/connect.out" 2>/dev/null)"
+	fi
 	ms=$(boot_ms)
 	if [ -n "$ms" ]; then ok "boot timer recorded ($ms ms)"; else not_ok "boot timer recorded"; fi
 

@@ -24,10 +24,11 @@ fi
 start_agent() {  # connections
 	rm -f "$SOCK"
 	: > "$LOG"
-	"$WORK/listener" "$SOCK" "$LOG" "$1" &
+	timeout 60 "$WORK/listener" "$SOCK" "$LOG" "$1" &
 	AGENT=$!
 	wait_file "$SOCK" 10
 }
+stop_agent() { kill "$AGENT" 2>/dev/null; wait "$AGENT" 2>/dev/null; }
 
 notify_cfg='.linux.seccomp = {
 	defaultAction: "SCMP_ACT_ALLOW",
@@ -60,7 +61,7 @@ check "state: metadata is listenerMetadata" \
 check "state: .state is the container's (id, status creating, bundle, pid)" \
 	eval '[ -n "$S" ] && printf "%s" "$S" | jq -e --arg id "$ID" --arg b "$B" ".state.id == \$id and .state.status == \"creating\" and .state.bundle == \$b and .state.pid == .pid and .state.ociVersion" >/dev/null'
 check "run: the agent saw the syscall" grep -q '^notified ' "$LOG"
-wait "$AGENT" 2>/dev/null
+stop_agent
 
 # ---- exec -----------------------------------------------------------------------
 start_agent 2
@@ -72,7 +73,7 @@ sec_exec "$ID" /bin/sh -c 'mkdir /nonexistent/y && echo MKDIR-FAKED'
 check "exec: the agent answered mkdir" eval '[ "$RC" = 0 ] && printf "%s\n" "$OUT" | grep -qx MKDIR-FAKED'
 check "exec: a second state arrived on a new connection" [ -n "$(state_line 2)" ]
 sec_rm "$ID"
-wait "$AGENT" 2>/dev/null
+stop_agent
 
 # ---- errors -----------------------------------------------------------------------
 bundle /bin/true

@@ -103,7 +103,7 @@ if [ -c $results ] && stty -F $results raw -echo 2>/dev/null; then :; else
 	echo "testhost: no second serial port; results on the console only"
 	results=/dev/null
 fi
-cd /testhost/repo
+cd /testhost/repo || die "no /testhost/repo"
 {
 	echo "TESTHOST_BEGIN uptime=$ready stage2=$booted"
 	bash /testhost/repo/tests/testhost/run-suites.sh 2>&1

@@ -1,5 +1,8 @@
+# shellcheck shell=bash
 # TAP helpers for the test host's suites (source it; bash).
-#   ok "desc" / not_ok "desc" / check CMD... -- "desc" / skip "desc" "why"
+#   ok DESC / not_ok DESC / skip DESC WHY / diag LINE...
+#   check DESC CMD...    ok if CMD succeeds
+#   expect_eq DESC GOT WANT
 #   tap_include CMD...   re-emit a TAP-printing program's results as ours
 #   finish               print "N passed, N failed[, N skipped]" and exit 0/1
 _tap_n=0 _tap_pass=0 _tap_fail=0 _tap_skip=0

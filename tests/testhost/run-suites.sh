@@ -16,10 +16,10 @@
 #
 # Environment: HULL, KVM_SMOKE (passed on to suites), HULL_TESTHOST_SUITES
 # (space-separated names or globs: run only these, e.g. "kvm integration/*"),
-# HULL_TESTHOST_SUITE_TIMEOUT (seconds per suite, default 300).
+# HULL_TESTHOST_SUITE_TIMEOUT (seconds per suite, default 480).
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-timeout_s=${HULL_TESTHOST_SUITE_TIMEOUT:-300}
+timeout_s=${HULL_TESTHOST_SUITE_TIMEOUT:-480}
 only=${HULL_TESTHOST_SUITES:-}
 
 suites=()

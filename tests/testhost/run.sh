@@ -16,10 +16,11 @@
 #                               force: always boot; never: always run here
 #   HULL_TESTHOST_SUITES        only these suites (names or globs: "kvm cgroupv2")
 #   HULL_TESTHOST_CACHE         kernel cache (default ~/.cache/hull-testhost)
-#   HULL_TESTHOST_TIMEOUT       whole VM run, seconds (default 600)
+#   HULL_TESTHOST_TIMEOUT       whole VM run, seconds (default 1200)
 #   HULL_TESTHOST_BOOT_TIMEOUT  until the suites start, seconds (default 240)
-#   HULL_TESTHOST_SUITE_TIMEOUT per suite, seconds (default 300)
+#   HULL_TESTHOST_SUITE_TIMEOUT per suite, seconds (default 480)
 #   HULL_TESTHOST_CPU, _SMP, _MEM   QEMU -cpu / -smp / -m for L1
+#   HULL_TESTHOST_APPEND        more kernel command line for L1
 #   HULL_TESTHOST_EXTRA_BINS    more host programs to carry into L1 (see build-initramfs.sh)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,9 +30,9 @@ HULL=${HULL:-$BUILD/hull}
 mode=${HULL_TESTHOST:-auto}
 out=$BUILD/testhost
 export HULL_TESTHOST_CACHE=${HULL_TESTHOST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hull-testhost}
-timeout_s=${HULL_TESTHOST_TIMEOUT:-600}
+timeout_s=${HULL_TESTHOST_TIMEOUT:-1200}
 boot_timeout_s=${HULL_TESTHOST_BOOT_TIMEOUT:-240}
-suite_timeout_s=${HULL_TESTHOST_SUITE_TIMEOUT:-300}
+suite_timeout_s=${HULL_TESTHOST_SUITE_TIMEOUT:-480}
 
 case $mode in auto | force | never) ;; *)
 	echo "testhost: HULL_TESTHOST must be auto, force or never (got '$mode')" >&2
@@ -48,8 +49,8 @@ if [ -z "${HULL_SUBREAPER:-}" ] && command -v python3 >/dev/null; then
 fi
 
 # Harness-level results (numbered after the suites' own) and the final line.
-extra_n=0 extra_fail=0
-harness_fail() { extra_n=$((extra_n + 1)) extra_fail=$((extra_fail + 1)); harness_lines+=("$*"); }
+extra_fail=0
+harness_fail() { extra_fail=$((extra_fail + 1)); harness_lines+=("$*"); }
 harness_lines=()
 inner_n=0 inner_pass=0 inner_fail=0 inner_skip=0 have_summary=
 
@@ -126,7 +127,8 @@ if [ "$mode" = never ] || { [ "$mode" = auto ] && [ ${#host_lacks[@]} = 0 ]; }; 
 fi
 
 if [ ${#host_lacks[@]} -gt 0 ]; then
-	echo "# testhost: this host lacks $(IFS=,; echo "${host_lacks[*]}" | sed 's/,/, /g'); booting the test host VM"
+	lacks=$(IFS=,; echo "${host_lacks[*]}")
+	echo "# testhost: this host lacks ${lacks//,/, }; booting the test host VM"
 else
 	echo "# testhost: booting the test host VM (HULL_TESTHOST=force)"
 fi
@@ -156,7 +158,7 @@ echo "# testhost: kernel $(cat "$kdir/release") ($(basename "$kdir")), prepared 
 console=$out/console.log results=$out/results.log
 : >"$console"
 : >"$results"
-append="console=ttyS0 panic=-1 rdinit=/init quiet loglevel=4 hull_suite_timeout=$suite_timeout_s"
+append="console=ttyS0 panic=-1 rdinit=/init quiet loglevel=4 hull_suite_timeout=$suite_timeout_s ${HULL_TESTHOST_APPEND:-}"
 [ -n "${HULL_TESTHOST_SUITES:-}" ] && append="$append hull_suites=$(echo "$HULL_TESTHOST_SUITES" | tr ' ' ,)"
 
 # -nodefaults: no VGA, NIC or option ROMs to initialise under TCG.  ttyS0 gets
@@ -180,7 +182,7 @@ show_console() {
 	fi
 }
 
-printed=0 began= ended= end_rc= t_suites=
+printed=0 began='' ended='' end_rc='' t_suites=''
 while :; do
 	alive=1
 	kill -0 "$qemu_pid" 2>/dev/null || alive=

@@ -104,6 +104,21 @@ static void test_spec_fields(void **state)
 	assert_string_equal(cfg->root.path, "rootfs");
 	assert_string_equal(cfg->hostname, "c1abcdef0123");
 	assert_true(cfg->linux_.seccomp.present);
+	/* default profile: EPERM list, clone() namespace flags, clone3 -> ENOSYS */
+	bool clone_newuser = false, clone3_enosys = false, mount_denied = false;
+	for (size_t i = 0; i < cfg->linux_.seccomp.n_syscalls; i++) {
+		const struct oci_seccomp_syscall *sc = &cfg->linux_.seccomp.syscalls[i];
+		for (size_t j = 0; j < sc->n_names; j++) {
+			if (!strcmp(sc->names[j], "clone") && sc->n_args == 1 && sc->args[0].value == 0x10000000 &&
+			    sc->args[0].op == OCI_SCMP_CMP_MASKED_EQ)
+				clone_newuser = true;
+			if (!strcmp(sc->names[j], "clone3") && sc->errno_ret.v == ENOSYS)
+				clone3_enosys = true;
+			if (!strcmp(sc->names[j], "mount") && sc->errno_ret.v == EPERM)
+				mount_denied = true;
+		}
+	}
+	assert_true(clone_newuser && clone3_enosys && mount_denied);
 	assert_non_null(oci_config_namespace(cfg, OCI_NS_NETWORK));
 	assert_int_equal(cfg->hooks[OCI_HOOK_POSTSTOP].n, 1);
 	/* a non-root user keeps only the bounding set */

@@ -1,0 +1,287 @@
+/* bridge.c — attach a container to hull0 and detach it again.
+ *
+ * Both run under an exclusive flock on NETNS_STATE_DIR/lock, so concurrent
+ * `hull run`s never hand out one address twice and the nftables base rules
+ * are created once.  Attach is undone step by step when a later step fails.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/cleanup.h"
+#include "lib/fs.h"
+#include "netns/netns.h"
+
+#define LEASES NETNS_STATE_DIR "/leases"
+#define LOCKFILE NETNS_STATE_DIR "/lock"
+
+static int net_lock(struct hull_err *err)
+{
+	int r = hull_mkdir_p(NETNS_STATE_DIR, 0700, err);
+	if (r < 0)
+		return r;
+	int fd = open(LOCKFILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return hull_errf_sys(err, errno, "open `%s`", LOCKFILE);
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			int e = errno;
+			close(fd);
+			return hull_errf_sys(err, e, "lock `%s`", LOCKFILE);
+		}
+	}
+	return fd;
+}
+
+static int read_leases(char **text, struct hull_err *err)
+{
+	size_t len;
+	int r = hull_read_file(LEASES, 1 << 20, text, &len, err);
+	if (r == -ENOENT) {
+		hull_err_clear(err);
+		*text = NULL;
+		return 0;
+	}
+	return r;
+}
+
+static int write_leases(const char *text, struct hull_err *err)
+{
+	return hull_write_file_atomic(LEASES, text, strlen(text), 0600, err);
+}
+
+static int lease_release(const char *id, struct hull_err *err)
+{
+	_cleanup_free_ char *text = NULL, *next = NULL;
+	int r = read_leases(&text, err);
+	if (r < 0)
+		return r;
+	if (!(next = netns_lease_update(text, id, 0)))
+		return hull_errf(err, ENOMEM, "out of memory");
+	if (text && !strcmp(text, next))
+		return 0;
+	return write_leases(next, err);
+}
+
+static int nft_remove_rules(const char *id, struct hull_err *err)
+{
+	_cleanup_free_ char *listing = NULL, *cmds = NULL;
+	struct hull_err ignored = { 0 };
+	/* no table: nothing of ours to remove */
+	if (netns_nft_run("list table inet hull", true, &listing, &ignored) < 0)
+		return 0;
+	if (!(cmds = netns_nft_delete_cmds(listing, id)))
+		return hull_errf(err, ENOMEM, "out of memory");
+	if (!cmds[0])
+		return 0;
+	return netns_nft_run(cmds, false, NULL, err);
+}
+
+static int detach_locked(const char *id, struct hull_err *err)
+{
+	char veth[16];
+	int r = 0, nl;
+	struct hull_err e2 = { 0 };
+
+	if (nft_remove_rules(id, err) < 0)
+		r = -err->code;
+	netns_veth_name(id, veth);
+	if ((nl = netns_rtnl_open(&e2)) >= 0) {
+		/* usually gone already: the pair dies with the container's netns */
+		int d = netns_link_del(nl, veth, &e2);
+		if (d < 0 && d != -ENODEV && r == 0) {
+			*err = e2;
+			r = d;
+		}
+		close(nl);
+	} else if (r == 0) {
+		*err = e2;
+		r = nl;
+	}
+	hull_err_clear(&e2);
+	int l = lease_release(id, &e2);
+	if (l < 0 && r == 0) {
+		*err = e2;
+		r = l;
+	}
+	return r;
+}
+
+int netns_bridge_detach(const char *id, struct hull_err *err)
+{
+	_cleanup_close_ int lock = net_lock(err);
+	if (lock < 0)
+		return lock;
+	return detach_locked(id, err);
+}
+
+static int ensure_base(const struct netns_subnet *s, struct hull_err *err)
+{
+	struct hull_err ignored = { 0 };
+	_cleanup_free_ char *listing = NULL, *cmds = NULL;
+	if (netns_nft_run("list table inet hull", false, &listing, &ignored) == 0)
+		return 0;
+	if (!(cmds = netns_nft_base_rules(s)))
+		return hull_errf(err, ENOMEM, "out of memory");
+	return netns_nft_run(cmds, false, NULL, err);
+}
+
+/* Configure eth0 and lo inside the container's namespace. */
+static int configure_inside(int nsfd, uint32_t addr, const struct netns_subnet *s, bool vm_tap, struct hull_err *err)
+{
+	_cleanup_close_ int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return hull_errf_sys(err, errno, "open /proc/self/ns/net");
+	if (setns(nsfd, CLONE_NEWNET) < 0)
+		return hull_errf_sys(err, errno, "enter the container's network namespace");
+	int r, nl = netns_rtnl_open(err);
+	if ((r = nl) >= 0) {
+		int lo = netns_link_index(nl, "lo", err), eth = lo < 0 ? lo : netns_link_index(nl, "eth0", err);
+		if ((r = eth) >= 0 && (r = netns_link_up(nl, lo, err)) >= 0 &&
+		    (r = netns_addr4_add(nl, eth, addr, s->prefix, err)) >= 0 && (r = netns_link_up(nl, eth, err)) >= 0)
+			r = netns_route4_default(nl, eth, netns_subnet_gateway(s), err);
+		/* the VMM's tap: the guest takes over eth0's traffic (tap.c) */
+		if (r >= 0 && vm_tap)
+			r = netns_vm_tap_setup(nl, "eth0", NETNS_VM_TAP, err);
+		close(nl);
+	}
+	/* ping without CAP_NET_RAW (ICMP datagram sockets), as docker allows;
+	 * /proc/sys/net is the namespace of whoever opens it: this one */
+	if (r >= 0) {
+		int fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			if (hull_write_all(fd, "0 2147483647", 12) < 0)
+				r = hull_errf_sys(err, errno, "set ping_group_range in the container");
+			close(fd);
+		}
+	}
+	/* a process left in the container's namespace would do the rest of
+	 * the host-side work in the wrong place: that is fatal */
+	if (setns(self, CLONE_NEWNET) < 0) {
+		int e = errno;
+		return hull_errf_sys(err, e, "return to the host network namespace");
+	}
+	return r < 0 ? r : 0;
+}
+
+/* Replace a bundle file's content in place: it may already be bind-mounted
+ * into the container, and a rename would leave the mount on the old inode. */
+static int rewrite(const char *bundle, const char *name, const char *text, struct hull_err *err)
+{
+	_cleanup_close_ int dir = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return hull_errf_sys(err, errno, "bundle `%s`", bundle);
+	_cleanup_close_ int fd = openat(dir, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return hull_errf_sys(err, errno, "`%s/%s`", bundle, name);
+	if (hull_write_all(fd, text, strlen(text)) < 0)
+		return hull_errf_sys(err, errno, "write `%s/%s`", bundle, name);
+	return 0;
+}
+
+static int write_etc(const struct netns_bridge_opts *o, uint32_t addr, struct hull_err *err)
+{
+	char hostname[256] = "", ip[16], buf[4096];
+	_cleanup_free_ char *hn_text = NULL, *host_resolv = NULL;
+	size_t len;
+	struct hull_err ignored = { 0 };
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/hostname", o->bundle);
+	if (hull_read_file(path, 4096, &hn_text, &len, &ignored) == 0) {
+		size_t n = strcspn(hn_text, "\n");
+		snprintf(hostname, sizeof(hostname), "%.*s", (int)(n < 255 ? n : 255), hn_text);
+	}
+	netns_ip4_str(addr, ip, sizeof(ip));
+	snprintf(buf, sizeof(buf), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n", ip,
+		 hostname[0] ? hostname : "container");
+	int r = rewrite(o->bundle, "hosts", buf, err);
+	if (r < 0)
+		return r;
+
+	size_t n = 0;
+	buf[0] = '\0';
+	if (o->n_dns) {
+		for (size_t i = 0; i < o->n_dns; i++)
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "nameserver %s\n",
+					      netns_ip4_str(o->dns[i], ip, sizeof(ip)));
+	} else if (hull_read_file("/etc/resolv.conf", 64 << 10, &host_resolv, &len, &ignored) == 0) {
+		/* the host's servers, minus loopback ones: those are not reachable
+		 * from the container's namespace (podman drops them the same way) */
+		for (char *save, *line = strtok_r(host_resolv, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char srv[64];
+			if (sscanf(line, "nameserver %63s", srv) == 1 &&
+			    (!strncmp(srv, "127.", 4) || !strcmp(srv, "::1")))
+				continue;
+			if (strncmp(line, "nameserver", 10) && strncmp(line, "search", 6) && strncmp(line, "options", 7))
+				continue;
+			if (n + strlen(line) + 2 < sizeof(buf))
+				n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s\n", line);
+		}
+	}
+	return rewrite(o->bundle, "resolv.conf", buf, err);
+}
+
+static int attach_locked(const struct netns_bridge_opts *o, struct hull_err *err)
+{
+	_cleanup_free_ char *leases = NULL, *next = NULL, *rules = NULL;
+	_cleanup_close_ int nsfd = -1, nl = -1;
+	char veth[16], path[64];
+	uint32_t addr;
+	bool existing;
+	int r, br;
+
+	if ((r = read_leases(&leases, err)) < 0 ||
+	    (r = netns_lease_pick(leases, o->id, &o->subnet, &addr, &existing, err)) < 0)
+		return r;
+	if (!existing) {
+		if (!(next = netns_lease_update(leases, o->id, addr)))
+			return hull_errf(err, ENOMEM, "out of memory");
+		if ((r = write_leases(next, err)) < 0)
+			return r;
+	}
+	if ((nl = netns_rtnl_open(err)) < 0)
+		return nl;
+	if ((r = netns_bridge_ensure(nl, NETNS_BRIDGE, netns_subnet_gateway(&o->subnet), o->subnet.prefix, err)) < 0)
+		return hull_err_wrap(err, "bridge " NETNS_BRIDGE);
+	if ((r = ensure_base(&o->subnet, err)) < 0)
+		return r;
+	if ((br = netns_link_index(nl, NETNS_BRIDGE, err)) < 0)
+		return br;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)o->pid);
+	if ((nsfd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return hull_errf_sys(err, errno, "open `%s`", path);
+	netns_veth_name(o->id, veth);
+	if ((r = netns_veth_add(nl, veth, "eth0", nsfd, br, err)) < 0)
+		return r;
+	if ((r = configure_inside(nsfd, addr, &o->subnet, o->vm_tap, err)) < 0)
+		return r;
+	if (o->n_ports) {
+		if (!(rules = netns_nft_port_rules(o->id, addr, o->ports, o->n_ports)))
+			return hull_errf(err, ENOMEM, "out of memory");
+		if ((r = netns_nft_run(rules, false, NULL, err)) < 0)
+			return hull_err_wrap(err, "published ports");
+	}
+	return write_etc(o, addr, err);
+}
+
+int netns_bridge_attach(const struct netns_bridge_opts *o, struct hull_err *err)
+{
+	if (strlen(o->id) > 100)
+		return hull_errf(err, EINVAL, "container id longer than 100 characters: no bridge networking");
+	_cleanup_close_ int lock = net_lock(err);
+	if (lock < 0)
+		return lock;
+	int r = attach_locked(o, err);
+	if (r < 0) {
+		struct hull_err ignored = { 0 };
+		detach_locked(o->id, &ignored);
+	}
+	return r;
+}

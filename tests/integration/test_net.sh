@@ -1,0 +1,205 @@
+#!/bin/bash
+# test_net.sh — bridge networking of image runs (netns/): two containers on
+# hull0 reach each other (ICMP, TCP, UDP); published TCP and UDP ports answer
+# from the host on 127.0.0.1 and on the bridge address; a container resolves
+# a name through a test DNS server on the bridge address; /etc/hosts and
+# /etc/resolv.conf inside; concurrent runs get distinct leases; after delete
+# (also --force after the init was killed) no veth, no nftables rule and no
+# lease is left; --net none|host|ns:PATH; bad flags are refused.
+# Traffic stays on this machine: 127.0.0.1 and the hull0 subnet.
+# Env: HULL (default build/hull).  Runs as root.
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+LIB=$HERE/../lib
+
+if [ -z "${NET_IN_NS:-}" ]; then
+	export NET_IN_NS=1
+	exec python3 -c 'import ctypes,os,sys; ctypes.CDLL(None).prctl(36,1,0,0,0); os.execvp(sys.argv[1], sys.argv[1:])' \
+		unshare -m --propagation private -- bash "$0" "$@"
+fi
+
+HULL=${HULL:-$HERE/../../build/hull}
+case "$HULL" in */*) HULL=$(readlink -f "$HULL") ;; esac
+N=0 PASS=0 FAIL=0 SKIP=0
+ok() { N=$((N + 1)); PASS=$((PASS + 1)); echo "ok $N - $*"; }
+notok() { N=$((N + 1)); FAIL=$((FAIL + 1)); echo "not ok $N - $*"; }
+skip() { N=$((N + 1)); SKIP=$((SKIP + 1)); echo "ok $N - # SKIP $*"; }
+check() {   # DESC COMMAND...
+	local desc=$1; shift
+	if "$@"; then ok "$desc"; else
+		notok "$desc"
+		{ echo "    rc=${RC:-}"; printf '%s\n' "${OUT:-}" | head -15 | sed 's/^/    out: /'
+		  printf '%s\n' "${ERR:-}" | head -5 | sed 's/^/    err: /'; } >&2
+	fi
+}
+finish() {
+	echo "$PASS passed, $FAIL failed, $SKIP skipped"
+	[ "$FAIL" = 0 ]
+	exit $?
+}
+if [ ! -x "$HULL" ] || [ "$(id -u)" != 0 ]; then
+	echo "test_net: need root and a hull binary ($HULL)"
+	echo "0 passed, 0 failed, 1 skipped"
+	exit 77
+fi
+for c in umoci skopeo python3 gcc ip nft; do
+	command -v $c >/dev/null || { echo "test_net: need $c"; echo "0 passed, 0 failed, 1 skipped"; exit 77; }
+done
+
+WORK=$(mktemp -d /var/tmp/hull-test-net.XXXXXX)
+STORE=$WORK/store STATE=$WORK/state
+DNS_PID=
+cleanup() {
+	[ -n "$DNS_PID" ] && kill "$DNS_PID" 2>/dev/null
+	for c in $("$HULL" --root "$STATE" list -q 2>/dev/null); do "$HULL" --root "$STATE" delete -f "$c" >/dev/null 2>&1; done
+	grep -o " $WORK[^ ]*" /proc/self/mountinfo 2>/dev/null | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+	[ -n "${NSPATH:-}" ] && umount "$NSPATH" 2>/dev/null
+	rm -rf --one-file-system "$WORK"
+}
+trap cleanup EXIT
+
+h() { "$HULL" --root "$STATE" "$@"; }
+run() {   # capture rc/out/err of a command
+	OUT=$("$@" 2>"$WORK/err"); RC=$?; ERR=$(cat "$WORK/err"); return 0
+}
+lease_of() { awk -v id="$1" '$2 == id { print $1 }' /run/hull/net/leases 2>/dev/null; }
+rules_of() { nft -a list table inet hull 2>/dev/null | grep -c "comment \"hull:$1\""; }
+veth_of() {   # host veth name of a container id (FNV-1a of the id, as netns/spec.c)
+	python3 -c 'import sys
+h=2166136261
+for b in sys.argv[1].encode(): h=((h^b)*16777619)&0xffffffff
+print("vh%08x" % h)' "$1"
+}
+gone() {   # ID: no veth, no rule, no lease
+	local v; v=$(veth_of "$1")
+	! ip link show "$v" >/dev/null 2>&1 && [ "$(rules_of "$1")" = 0 ] && [ -z "$(lease_of "$1")" ]
+}
+
+gcc -O2 -static -o "$WORK/nettool" "$LIB/nettool.c" || { notok "build nettool"; finish; }
+"$LIB/make-image.sh" "$WORK/img" >"$WORK/mkimg.log" 2>&1 || { notok "make-image.sh"; cat "$WORK/mkimg.log" >&2; finish; }
+IMG="oci:$WORK/img/oci:latest"
+RUNF=(--store "$STORE" -v "$WORK/nettool:/nettool:ro")
+[ -z "$(lease_of neta)$(lease_of netb)" ] || { notok "stale leases for neta/netb from an earlier run"; finish; }
+
+# --- two containers on the bridge -------------------------------------------
+# A: web page on 8080 (published twice: 127.0.0.1 only, and every address),
+#    UDP echo on 8081 (published on every address)
+run h run -d --name neta -p 127.0.0.1:18080:8080 -p 18082:8080 -p 18081:8081/udp "${RUNF[@]}" "$IMG" \
+	sh -c 'mkdir -p /tmp/www && echo hello-from-a > /tmp/www/index.html && httpd -p 8080 -h /tmp/www && exec /nettool udp-echo 8081 300'
+check "run -d neta (bridge, -p tcp/udp)" [ "$RC" = 0 ]
+run h run -d --name netb --cap-add NET_RAW "${RUNF[@]}" "$IMG" sleep 300
+check "run -d netb (bridge)" [ "$RC" = 0 ]
+IPA=$(lease_of neta) IPB=$(lease_of netb)
+check "leases: neta=$IPA netb=$IPB, distinct, in 10.210.0.0/24" \
+	bash -c "[[ '$IPA' == 10.210.0.* && '$IPB' == 10.210.0.* && '$IPA' != '$IPB' ]]"
+check "hull0 has the gateway address 10.210.0.1/24" bash -c "ip -o -4 addr show dev hull0 | grep -q ' 10.210.0.1/24 '"
+run h exec neta ip -o -4 addr show dev eth0
+check "neta: eth0 has its lease" grep -q " $IPA/24 " <<<"$OUT"
+run h exec neta ip route
+check "neta: default route via the gateway" grep -q "default via 10.210.0.1 dev eth0" <<<"$OUT"
+run h exec neta cat /etc/hosts
+check "neta: /etc/hosts names its address" grep -q "^$IPA[[:space:]]" <<<"$OUT"
+sleep 1   # httpd and the UDP echo come up
+run h exec netb ping -c 1 -W 3 "$IPA"
+check "netb pings neta (busybox ping needs CAP_NET_RAW)" [ "$RC" = 0 ]
+run h exec netb timeout 10 wget -q -O - "http://$IPA:8080/"
+check "netb reaches neta over TCP" [ "$OUT" = hello-from-a ]
+run h exec netb /nettool udp-ask "$IPA" 8081 b2a 5
+check "netb reaches neta over UDP" [ "$OUT" = pong:b2a ]
+
+# --- published ports from the host ------------------------------------------
+run timeout 10 busybox wget -q -O - http://127.0.0.1:18080/
+check "published TCP 127.0.0.1:18080 answers from the host" [ "$OUT" = hello-from-a ]
+run timeout 10 busybox wget -q -O - http://127.0.0.1:18082/
+check "published TCP :18082 answers on 127.0.0.1" [ "$OUT" = hello-from-a ]
+run timeout 10 busybox wget -q -O - http://10.210.0.1:18082/
+check "published TCP :18082 answers on the bridge address" [ "$OUT" = hello-from-a ]
+run "$WORK/nettool" udp-ask 127.0.0.1 18081 host-lo 5
+check "published UDP :18081 answers on 127.0.0.1" [ "$OUT" = pong:host-lo ]
+run "$WORK/nettool" udp-ask 10.210.0.1 18081 host-br 5
+check "published UDP :18081 answers on the bridge address" [ "$OUT" = pong:host-br ]
+run timeout 5 busybox wget -q -O - http://10.210.0.1:18080/
+check "a port published on 127.0.0.1 does not answer on other addresses" [ "$RC" != 0 ]
+check "nftables: neta's 6 port rules are in table inet hull" [ "$(rules_of neta)" = 6 ]
+
+# --- DNS through a test server on the bridge address -------------------------
+cat >"$WORK/dns.py" <<'EOF'
+import socket, struct, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.210.0.1", 53)); s.settimeout(1)
+end = time.time() + 60
+while time.time() < end:
+    try:
+        q, peer = s.recvfrom(512)
+    except socket.timeout:
+        continue
+    if len(q) < 12: continue
+    i, labels = 12, []
+    while i < len(q) and q[i]:
+        labels.append(q[i+1:i+1+q[i]].decode(errors="replace")); i += 1 + q[i]
+    qtype = struct.unpack(">H", q[i+1:i+3])[0]
+    question = q[12:i+5]
+    name = ".".join(labels)
+    answer = b""
+    if name == "hull-test.example" and qtype == 1:
+        answer = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + socket.inet_aton("10.210.0.99")
+    rcode = 0 if name == "hull-test.example" else 3
+    hdr = q[:2] + struct.pack(">HHHHH", 0x8180 | rcode, 1, 1 if answer else 0, 0, 0)
+    s.sendto(hdr + question + answer, peer)
+EOF
+python3 "$WORK/dns.py" & DNS_PID=$!
+sleep 0.5
+run h run --rm --dns 10.210.0.1 "${RUNF[@]}" "$IMG" sh -c 'cat /etc/resolv.conf; nslookup hull-test.example'
+check "--dns: resolv.conf names the server" grep -q "^nameserver 10.210.0.1$" <<<"$OUT"
+check "container resolves hull-test.example through the host's test DNS server" grep -q "10.210.0.99" <<<"$OUT"
+kill "$DNS_PID" 2>/dev/null; wait "$DNS_PID" 2>/dev/null; DNS_PID=
+
+# --- concurrent runs ----------------------------------------------------------
+for i in 1 2 3 4; do h run -d --name "netc$i" "${RUNF[@]}" "$IMG" sleep 300 >/dev/null 2>"$WORK/c$i.err" & done
+wait
+LEASES=$(for i in 1 2 3 4; do lease_of "netc$i"; done)
+check "4 concurrent runs: 4 distinct leases" [ "$(sort -u <<<"$LEASES" | grep -c .)" = 4 ]
+for i in 1 2 3 4; do h delete -f "netc$i" >/dev/null 2>&1; done
+check "concurrent containers deleted: nothing left" bash -c "$(declare -f lease_of rules_of veth_of gone); gone netc1 && gone netc2 && gone netc3 && gone netc4"
+
+# --- delete removes everything ------------------------------------------------
+VA=$(veth_of neta)
+check "neta's host veth $VA is on hull0" bash -c "ip -o link show master hull0 | grep -q ' $VA@'"
+run h delete -f neta
+check "delete -f neta" [ "$RC" = 0 ]
+check "after delete: no veth, no nft rule, no lease for neta" gone neta
+run timeout 5 busybox wget -q -O - http://127.0.0.1:18080/
+check "published port closed after delete" [ "$RC" != 0 ]
+# a crash: the init dies under the runtime; delete --force still cleans up
+PIDB=$(h state netb | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+kill -9 "$PIDB"
+run h delete --force netb
+check "delete --force after the init was killed" [ "$RC" = 0 ]
+check "after delete --force: no veth, no nft rule, no lease for netb" gone netb
+check "the hull-base rules only match the hull subnet" \
+	bash -c "nft list chain inet hull postrouting | grep masquerade | grep -v -q '10.210.0.0/24' && exit 1 || exit 0"
+
+# --- other modes and bad input -------------------------------------------------
+run h run --rm --net none "${RUNF[@]}" "$IMG" ip -o link
+check "--net none: loopback only" bash -c "[ '$RC' = 0 ] && ! grep -q eth0 <<<'$OUT'"
+run h run --rm --net host "${RUNF[@]}" "$IMG" ip -o link show hull0
+check "--net host: the host's interfaces" [ "$RC" = 0 ]
+NSPATH=$WORK/ns1
+touch "$NSPATH" && unshare --net="$NSPATH" true
+run h run --rm --net "ns:$NSPATH" "${RUNF[@]}" "$IMG" sh -c 'readlink /proc/self/ns/net'
+WANT=$(nsenter --net="$NSPATH" readlink /proc/self/ns/net)
+check "--net ns:PATH joins that namespace ($WANT)" [ "$OUT" = "$WANT" ]
+umount "$NSPATH" 2>/dev/null; NSPATH=
+run h run --rm -p 99999:80 "${RUNF[@]}" "$IMG" true
+check "-p 99999:80 refused" bash -c "[ '$RC' != 0 ] && grep -q '99999' <<<'$ERR'"
+run h run --rm -p 80:80/sctp "${RUNF[@]}" "$IMG" true
+check "-p .../sctp refused" bash -c "[ '$RC' != 0 ] && grep -q 'tcp or udp' <<<'$ERR'"
+run h run --rm --net none -p 18090:80 "${RUNF[@]}" "$IMG" true
+check "-p with --net none refused" [ "$RC" != 0 ]
+run h run --rm --net bogus "${RUNF[@]}" "$IMG" true
+check "--net bogus refused" bash -c "[ '$RC' != 0 ] && grep -q 'bridge, none, host' <<<'$ERR'"
+run h run --rm --subnet 10.210.0.5/24 "${RUNF[@]}" "$IMG" true
+check "--subnet with host bits refused" bash -c "[ '$RC' != 0 ] && grep -q 'host bits' <<<'$ERR'"
+check "no veth left on hull0" bash -c "! ip -o link show master hull0 | grep -q ."
+
+finish
