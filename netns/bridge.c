@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +17,11 @@
 
 #include "lib/cleanup.h"
 #include "lib/fs.h"
+#include "lib/log.h"
 #include "netns/netns.h"
 
 #define LEASES NETNS_STATE_DIR "/leases"
+#define SUBNET_FILE NETNS_STATE_DIR "/subnet"
 #define LOCKFILE NETNS_STATE_DIR "/lock"
 
 static int net_lock(struct hull_err *err)
@@ -228,6 +231,61 @@ static int write_etc(const struct netns_bridge_opts *o, uint32_t addr, struct hu
 	return rewrite(o->bundle, "resolv.conf", buf, err);
 }
 
+/* A lease whose host veth is gone belongs to a container whose network
+ * namespace died without a teardown (its create failed after the setup
+ * hook, or its state was removed by hand): release it and its rules.
+ * Under the lock, a live container's veth always exists. */
+static int collect_stale(struct hull_err *err)
+{
+	_cleanup_free_ char *text = NULL;
+	int r = read_leases(&text, err);
+	if (r < 0 || !text)
+		return r;
+	for (char *save, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *id = strchr(line, ' '), veth[16];
+		if (!id || !*++id)
+			continue;
+		netns_veth_name(id, veth);
+		if (if_nametoindex(veth) == 0 && errno == ENODEV) {
+			hull_log(HULL_LOG_DEBUG, "net: releasing the stale lease of `%s`", id);
+			if ((r = detach_locked(id, err)) < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* hull0 keeps one subnet.  A different one is taken only while no
+ * container holds a lease: then the bridge and the table are rebuilt. */
+static int check_subnet(int nl, const struct netns_subnet *s, struct hull_err *err)
+{
+	char want[32], ip[16];
+	_cleanup_free_ char *have = NULL, *leases = NULL;
+	size_t len;
+	struct hull_err ignored = { 0 };
+	int r;
+
+	snprintf(want, sizeof(want), "%s/%u\n", netns_ip4_str(s->net, ip, sizeof(ip)), s->prefix);
+	if (hull_read_file(SUBNET_FILE, 64, &have, &len, &ignored) == 0 && !strcmp(have, want))
+		return 0;
+	if ((r = read_leases(&leases, err)) < 0)
+		return r;
+	if (leases && leases[0]) {
+		if (have)
+			return hull_errf(err, EBUSY, "bridge " NETNS_BRIDGE " uses subnet %.*s; subnet %.*s needs its "
+					 "containers deleted first", (int)strcspn(have, "\n"), have,
+					 (int)strcspn(want, "\n"), want);
+		/* containers from before this file existed: never pull their bridge away */
+		return hull_write_file_atomic(SUBNET_FILE, want, strlen(want), 0600, err);
+	}
+	/* leftovers of another subnet (or of a bridge made before this file) */
+	r = netns_link_del(nl, NETNS_BRIDGE, &ignored);
+	if (r < 0 && r != -ENODEV)
+		return hull_errf_sys(err, -r, "remove bridge " NETNS_BRIDGE);
+	netns_nft_run("delete table inet hull", false, NULL, &ignored);
+	return hull_write_file_atomic(SUBNET_FILE, want, strlen(want), 0600, err);
+}
+
 static int attach_locked(const struct netns_bridge_opts *o, struct hull_err *err)
 {
 	_cleanup_free_ char *leases = NULL, *next = NULL, *rules = NULL;
@@ -237,6 +295,10 @@ static int attach_locked(const struct netns_bridge_opts *o, struct hull_err *err
 	bool existing;
 	int r, br;
 
+	if ((nl = netns_rtnl_open(err)) < 0)
+		return nl;
+	if ((r = collect_stale(err)) < 0 || (r = check_subnet(nl, &o->subnet, err)) < 0)
+		return r;
 	if ((r = read_leases(&leases, err)) < 0 ||
 	    (r = netns_lease_pick(leases, o->id, &o->subnet, &addr, &existing, err)) < 0)
 		return r;
@@ -246,8 +308,6 @@ static int attach_locked(const struct netns_bridge_opts *o, struct hull_err *err
 		if ((r = write_leases(next, err)) < 0)
 			return r;
 	}
-	if ((nl = netns_rtnl_open(err)) < 0)
-		return nl;
 	if ((r = netns_bridge_ensure(nl, NETNS_BRIDGE, netns_subnet_gateway(&o->subnet), o->subnet.prefix, err)) < 0)
 		return hull_err_wrap(err, "bridge " NETNS_BRIDGE);
 	if ((r = ensure_base(&o->subnet, err)) < 0)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -181,6 +182,8 @@ static int cmd_run(const struct hull_globals *g, int argc, char **argv, struct h
 		launch_result_free(&res);
 		return 0;
 	}
+	/* Other commands (kill, pause, delete --force) must work while we wait. */
+	flock(res.c->dir_fd, LOCK_UN);
 	if (res.console_master >= 0) {
 		hull_console_proxy(res.console_master, sigfd, on_signal, &w);
 	}
@@ -193,6 +196,8 @@ static int cmd_run(const struct hull_globals *g, int argc, char **argv, struct h
 			break;
 	}
 	rc = w.exited ? spawn_exit_code(w.status) : 1;
+	while (flock(res.c->dir_fd, LOCK_EX) < 0 && errno == EINTR)
+		;
 	if (!a.keep && hull_container_destroy(res.c, true, err) < 0) {
 		hull_err_wrap(err, "%s", a.id);
 		hull_error("run %s", err->msg);

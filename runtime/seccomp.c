@@ -119,9 +119,9 @@ static int resolve_action(enum oci_seccomp_action a, const struct opt_u64 *errno
 	return 0;
 }
 
-/* The action the filter takes for sendmsg with any arguments, as far as the
- * config decides it without argument comparisons. */
-static bool sendmsg_may_notify(const struct oci_seccomp *sc)
+/* Whether the filter may answer `name` with NOTIFY, as far as the config
+ * decides it without argument comparisons. */
+bool sec_seccomp_may_notify(const struct oci_seccomp *sc, const char *name)
 {
 	bool unconditional_other = false;
 
@@ -129,7 +129,7 @@ static bool sendmsg_may_notify(const struct oci_seccomp *sc)
 		const struct oci_seccomp_syscall *s = &sc->syscalls[i];
 
 		for (size_t k = 0; k < s->n_names; k++) {
-			if (strcmp(s->names[k], "sendmsg") != 0)
+			if (strcmp(s->names[k], name) != 0)
 				continue;
 			if (s->action == OCI_SCMP_ACT_NOTIFY)
 				return true;
@@ -206,7 +206,7 @@ static int build_ctx(const struct oci_seccomp *sc, scmp_filter_ctx *out, struct 
 			     &def_action, err);
 	if (ret < 0)
 		return ret;
-	if (uses_notify(sc) && sendmsg_may_notify(sc))
+	if (uses_notify(sc) && sec_seccomp_may_notify(sc, "sendmsg"))
 		return hull_errf(err, EINVAL,
 				 "linux.seccomp: SCMP_ACT_NOTIFY must not apply to sendmsg (hull sends the listener fd with it)");
 

@@ -136,6 +136,8 @@ static int load_filter(const struct sec_process_opts *o, const struct sec_seccom
 {
 	int nfd, ret;
 
+	if (sec_seccomp_uses_notify(prog) && o->prepare_notify && (ret = o->prepare_notify(o->arg)) < 0)
+		return hull_errf_sys(err, -ret, "linux.seccomp: prepare to hand out the listener fd");
 	ret = sec_seccomp_load(prog, &nfd, err);
 	if (ret < 0)
 		return ret;
@@ -219,6 +221,22 @@ static int finalize(const struct sec_process_opts *o, const struct sec_seccomp_p
 	return 0;
 }
 
+static int check_notify_support(const struct sec_process_opts *o, struct hull_err *err)
+{
+	static const char *const late[] = { "socket", "connect" };
+
+	if (!o->send_notify_fd)
+		return hull_errf(err, EINVAL, "linux.seccomp: SCMP_ACT_NOTIFY is not supported here");
+	if (o->prepare_notify)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(late); i++)
+		if (sec_seccomp_may_notify(o->seccomp, late[i]))
+			return hull_errf(err, EINVAL,
+					 "linux.seccomp: SCMP_ACT_NOTIFY must not apply to %s (hull reaches the listener with it after loading the filter)",
+					 late[i]);
+	return 0;
+}
+
 int sec_finalize_process(const struct sec_process_opts *o, struct hull_err *err)
 {
 	struct sec_seccomp_prog *prog = NULL;
@@ -230,9 +248,12 @@ int sec_finalize_process(const struct sec_process_opts *o, struct hull_err *err)
 		ret = sec_seccomp_build(o->seccomp, &prog, err);
 		if (ret < 0)
 			return ret;
-		if (sec_seccomp_uses_notify(prog) && !o->send_notify_fd) {
-			sec_seccomp_prog_free(prog);
-			return hull_errf(err, EINVAL, "linux.seccomp: SCMP_ACT_NOTIFY is not supported here");
+		if (sec_seccomp_uses_notify(prog)) {
+			ret = check_notify_support(o, err);
+			if (ret < 0) {
+				sec_seccomp_prog_free(prog);
+				return ret;
+			}
 		}
 	}
 	ret = finalize(o, prog, err);

@@ -18,23 +18,25 @@
  *     sec_finalize_process()      everything below, in this order, then the
  *                                 caller calls execve (nothing else between):
  *       1. build the seccomp BPF (libseccomp; nothing loaded yet)
- *       2. oomScoreAdj, rlimits           (still privileged: hard limits can rise)
- *       3. AppArmor/SELinux exec labels   (/proc/thread-self/attr; take effect at execve)
+ *       2. oomScoreAdj, rlimits, personality, scheduler (sched_setattr),
+ *          ioPriority (ioprio_set) — still privileged: hard limits can rise,
+ *          real-time policies need CAP_SYS_NICE
+ *       3. AppArmor/SELinux exec labels (thread-self/attr via
+ *          rootfs_proc_open(); they take effect at execve)
  *       4. every fd >= 3 + preserve_fds gets FD_CLOEXEC (close_range), so the
  *          caller's sync sockets still work and nothing leaks through execve
- *       5. chdir(process.cwd); a cwd naming /proc/<self|thread-self|N>/fd/… is
- *          refused; retried after the uid switch when root may not enter it
- *       6. seccomp load here instead of step 12 when noNewPrivileges is false
+ *       5. chdir(process.cwd): a cwd naming /proc/<self|thread-self|N>/fd/… is
+ *          refused, and after chdir getcwd() must be reachable from our root
+ *          (CVE-2024-21626); retried after the uid switch on EACCES
+ *       6. seccomp load here instead of step 10 when noNewPrivileges is false
  *          (without no_new_privs loading needs CAP_SYS_ADMIN, dropped in 8)
- *       7. PR_SET_KEEPCAPS; setgroups(additionalGids); setgid; setuid; umask
- *       8. capabilities: bounding drop, then effective/permitted/inheritable
- *          (inheritable empty unless the config names it), then ambient raise;
- *          caps the kernel does not know or that we cannot grant are warnings
- *       9. no_new_privs
- *      10. personality, scheduler (sched_setattr), ioPriority (ioprio_set),
- *          execCPUAffinity.final (exec only)
- *      11. verify the cwd again: getcwd() must be reachable from our root
- *      12. seccomp load — last; with SCMP_ACT_NOTIFY the listener fd goes to
+ *       7. bounding set drop; PR_SET_KEEPCAPS; setgroups(additionalGids);
+ *          setgid; setuid; umask
+ *       8. capabilities: effective/permitted/inheritable (inheritable empty
+ *          unless the config names it), then ambient raise; caps the kernel
+ *          does not know or that we cannot grant are warnings
+ *       9. no_new_privs; execCPUAffinity.final (exec only)
+ *      10. seccomp load — last; with SCMP_ACT_NOTIFY the listener fd goes to
  *          o->send_notify_fd() and is closed here.
  *
  *   host side, parent of the container process
@@ -94,6 +96,11 @@ struct sec_process_opts {
 	 * filter allows (sendmsg is guaranteed not to be notified).  The fd is
 	 * closed after the call.  Required when the filter uses NOTIFY. */
 	int (*send_notify_fd)(int notify_fd, void *arg);
+	/* Optional, called before the filter is loaded when it uses NOTIFY
+	 * (e.g. to connect to listenerPath while socket/connect are still
+	 * unfiltered).  Without it, NOTIFY on socket or connect is refused: the
+	 * process would wait for an agent that can never get the fd. */
+	int (*prepare_notify)(void *arg);
 	void *arg;
 };
 
@@ -134,6 +141,8 @@ bool sec_seccomp_uses_notify(const struct sec_seccomp_prog *p);
  * listenerPath is still there — for `create`, before the init reports READY
  * and waits on exec.fifo (what runc does), not after `start`. */
 bool sec_seccomp_config_uses_notify(const struct oci_seccomp *sc);
+/* Whether the config may answer syscall `name` with SCMP_ACT_NOTIFY. */
+bool sec_seccomp_may_notify(const struct oci_seccomp *sc, const char *name);
 /* The libseccomp PFC text of the filter (for tests and --debug); caller frees. */
 int sec_seccomp_export_pfc(const struct oci_seccomp *sc, char **out, struct hull_err *err);
 

@@ -47,6 +47,8 @@
 
 static char cmdline[4096];
 
+int agent_oci_main(void);   /* agent_oci.c */
+
 static void say(const char *fmt, ...)
 {
 	char buf[512];
@@ -339,6 +341,9 @@ int main(void)
 		cmdline[n > 0 ? n : 0] = '\0';
 		close(fd);
 	}
+	/* VM-isolated containers: agent_oci.c (added by the VM-isolation work). */
+	if (param("hull.mode", val, sizeof(val)) && !strcmp(val, "oci"))
+		return agent_oci_main();
 	say("HULL_INIT_START");
 	if (param("hull.bench", val, sizeof(val))) {
 		/* Benchmark guest: end at once; under QEMU, through isa-debug-exit. */

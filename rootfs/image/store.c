@@ -47,7 +47,11 @@ int img_store_open(struct img_store *s, const char *root, int lock, struct hull_
 	root = img_store_root(root);
 	if (root[0] != '/')
 		return hull_errf(err, EINVAL, "store `%s`: must be an absolute path", root);
-	int r = hull_mkdir_p(root, 0700, err);
+	/* the last dir made below exists: the layout is there (the common case) */
+	char probe[4200];
+	snprintf(probe, sizeof(probe), "%s/%s", root, dirs[ARRAY_SIZE(dirs) - 1]);
+	bool fresh = access(probe, F_OK) != 0;
+	int r = fresh ? hull_mkdir_p(root, 0700, err) : 0;
 	if (r < 0)
 		return hull_err_wrap(err, "store");
 	s->root = strdup(root);
@@ -57,7 +61,7 @@ int img_store_open(struct img_store *s, const char *root, int lock, struct hull_
 		img_store_close(s);
 		return r;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+	for (size_t i = 0; fresh && i < ARRAY_SIZE(dirs); i++) {
 		_cleanup_free_ char *p = NULL;
 		if (asprintf(&p, "%s/%s", root, dirs[i]) < 0 || hull_mkdir_p(p, 0700, err) < 0) {
 			img_store_close(s);

@@ -83,14 +83,28 @@ cf_bundle() {  # DIR JQ [ARG...]
 	mkdir -p "$dir/rootfs"
 	cp -a "$ROOTFS_CACHE/." "$dir/rootfs/"
 	chmod 755 "$dir/rootfs"   # the cache may be a mktemp -d (0700): non-root users must traverse /
-	# one jq per bundle: jq starts slowly, and the tests build many bundles
-	jq "(.process.terminal = false | .process.args = \$ARGS.positional) | $filter" "$CF_SPEC" --args "$@" > "$dir/config.json"
+	# one jq per bundle (jq starts slowly and the tests build many bundles);
+	# args go in as JSON, since jq would take a "-c" among --args as its own
+	local args="" a
+	for a in "$@"; do args+="${args:+,}$(json_str "$a")"; done
+	jq "(.process.terminal = false | .process.args = [$args]) | $filter" "$CF_SPEC" > "$dir/config.json"
 }
 
 # bind-mount DIR/out (created) read-write at /out in the container
 cf_out() {  # DIR
 	mkdir -p "$1/out"
 	cf_jq "$1" '.mounts += [{destination: "/out", type: "bind", source: $o, options: ["rbind", "rw"]}]' --arg o "$1/out"
+}
+
+# a JSON string literal for $1 (backslash, quote, control characters escaped)
+json_str() {
+	local s=$1
+	s=${s//\\/\\\\}
+	s=${s//\"/\\\"}
+	s=${s//$'\n'/\\n}
+	s=${s//$'\t'/\\t}
+	s=${s//$'\r'/\\r}
+	printf '"%s"' "$s"
 }
 
 # edit an existing bundle's config in place

@@ -31,7 +31,7 @@ check "state: running" [ "$(H state $ID | jq -r .status)" = running ]
 check "the process is sleep now" grep -q sleep /proc/$PID/cmdline
 H start $ID 2>/dev/null; RC=$?
 check "start of a running container fails" [ "$RC" = 1 ]
-check "list shows it running" eval 'H list | grep -E "^$ID +$PID +running +$B"'
+check "list shows it running" eval 'H list | grep -qE "^$ID +$PID +running +$B"'
 check "list -q prints the id" [ "$(H list -q)" = "$ID" ]
 check "list --format json" [ "$(H list --format json | jq -r '.[0].id + " " + .[0].status')" = "$ID running" ]
 if H ps --help >/dev/null 2>&1; then
@@ -115,8 +115,9 @@ check "run forwards SIGUSR1 to the container (trap exit 42)" [ "$RC" = 42 ]
 mh_bundle "$B" . /bin/sleep 100
 ( exec "$HULL" --root "$STATE" run -b "$B" sig$$ ) & RPID=$!
 for ((i = 0; i < 200; i++)); do [ "$(H state sig$$ 2>/dev/null | jq -r .status)" = running ] && break; sleep 0.02; done
-kill -KILL $(H state sig$$ | jq .pid)   # what a forwarded TERM does to a non-init process
+H kill sig$$ KILL; KRC=$?   # the foreground run must not hold the lock while it waits
 wait $RPID; RC=$?
+check "kill works while run waits in the foreground" [ "$KRC" = 0 ]
 check "run: container killed by SIGKILL -> run exits 137" [ "$RC" = 137 ]
 check "run cleaned up after the killed container" [ -z "$(rt_leftovers sig$$)" ]
 

@@ -179,6 +179,33 @@ check "after delete --force: no veth, no nft rule, no lease for netb" gone netb
 check "the hull-base rules only match the hull subnet" \
 	bash -c "nft list chain inet hull postrouting | grep masquerade | grep -v -q '10.210.0.0/24' && exit 1 || exit 0"
 
+# --- stale leases and the subnet -----------------------------------------------
+# a namespace dies without a teardown (a create that failed after the setup
+# hook): the next attach releases its lease and rules
+mkdir -p "$WORK/tapb" && echo tapguest >"$WORK/tapb/hostname"
+unshare -n sleep 120 & HOLDER=$!
+sleep 0.2
+SSTATE="{\"ociVersion\":\"1.2.0\",\"id\":\"netstale\",\"status\":\"creating\",\"pid\":$HOLDER,\"bundle\":\"$WORK/tapb\"}"
+run "$HULL" -- -net-hook setup -p 18086:80 <<<"$SSTATE"
+check "setup hook for netstale" bash -c "[ '$RC' = 0 ] && [ -n '$(lease_of netstale)' ]"
+kill "$HOLDER"; wait "$HOLDER" 2>/dev/null
+for _ in $(seq 50); do ip link show "$(veth_of netstale)" >/dev/null 2>&1 || break; sleep 0.1; done
+check "netstale's lease and rules are still there after its namespace died" \
+	bash -c "[ -n '$(lease_of netstale)' ] && [ '$(rules_of netstale)' = 2 ]"
+run h run --rm "${RUNF[@]}" "$IMG" true
+check "the next run releases the stale lease and its rules" bash -c "[ '$RC' = 0 ] && [ -z '$(lease_of netstale)' ] && [ '$(rules_of netstale)' = 0 ]"
+# the subnet is configurable, but only while no container holds a lease
+run h run -d --name netd "${RUNF[@]}" "$IMG" sleep 300
+run h run --rm --subnet 10.211.0.0/24 "${RUNF[@]}" "$IMG" true
+check "--subnet change refused while a container holds a lease" bash -c "[ '$RC' != 0 ] && grep -q 'containers deleted first' <<<'$ERR'"
+h delete -f netd >/dev/null 2>&1
+run h run --rm --subnet 10.211.0.0/24 "${RUNF[@]}" "$IMG" ip -o -4 addr show dev eth0
+check "--subnet 10.211.0.0/24 once the bridge is free" grep -q " 10.211.0.2/24 " <<<"$OUT"
+check "hull0 moved to 10.211.0.1/24" bash -c "ip -o -4 addr show dev hull0 | grep -q ' 10.211.0.1/24 ' && ! ip -o -4 addr show dev hull0 | grep -q 10.210."
+check "masquerade follows the subnet" bash -c "nft list chain inet hull postrouting | grep -q 'ip saddr 10.211.0.0/24' && ! nft list chain inet hull postrouting | grep -q 10.210."
+run h run --rm "${RUNF[@]}" "$IMG" ip -o -4 addr show dev eth0
+check "back to the default subnet" grep -q " 10.210.0.2/24 " <<<"$OUT"
+
 # --- other modes and bad input -------------------------------------------------
 run h run --rm --net none "${RUNF[@]}" "$IMG" ip -o link
 check "--net none: loopback only" bash -c "[ '$RC' = 0 ] && ! grep -q eth0 <<<'$OUT'"
@@ -200,6 +227,63 @@ run h run --rm --net bogus "${RUNF[@]}" "$IMG" true
 check "--net bogus refused" bash -c "[ '$RC' != 0 ] && grep -q 'bridge, none, host' <<<'$ERR'"
 run h run --rm --subnet 10.210.0.5/24 "${RUNF[@]}" "$IMG" true
 check "--subnet with host bits refused" bash -c "[ '$RC' != 0 ] && grep -q 'host bits' <<<'$ERR'"
+# --- VM plumbing: tap + tc redirect (netns/tap.c) ------------------------------
+# A namespace stands in for a VM container's (the VMM lives there); the setup
+# hook gets --tap.  A tiny user-space "guest" on the tap answers ARP and UDP
+# port 7 with "guest:…"; a UDP echo bound in the namespace's own stack would
+# answer "pong:…" — the redirect must hand every frame to the guest instead.
+cat >"$WORK/guest.py" <<'EOF'
+import fcntl, os, select, socket, struct, sys, time
+fd = os.open("/dev/net/tun", os.O_RDWR)
+fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", b"tap0", 0x0002 | 0x1000))  # TUNSETIFF, IFF_TAP|IFF_NO_PI
+ip, mac = socket.inet_aton(sys.argv[1]), bytes.fromhex("02aa11223344")
+def csum(b):
+    s = sum(struct.unpack(">%dH" % (len(b) // 2), b))
+    while s >> 16: s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+end = time.time() + int(sys.argv[2])
+while time.time() < end:
+    if not select.select([fd], [], [], 1)[0]: continue
+    f = os.read(fd, 2048)
+    if len(f) < 42: continue
+    src, et = f[6:12], struct.unpack(">H", f[12:14])[0]
+    if et == 0x0806 and struct.unpack(">H", f[20:22])[0] == 1 and f[38:42] == ip:
+        os.write(fd, src + mac + b"\x08\x06" + struct.pack(">HHBBH", 1, 0x0800, 6, 4, 2) + mac + ip + f[22:28] + f[28:32])
+    elif et == 0x0800 and f[23] == 17 and f[30:34] == ip:
+        ihl = (f[14] & 15) * 4
+        sport, dport, ulen = struct.unpack(">HHH", f[14 + ihl:20 + ihl])
+        if dport != 7: continue
+        data = b"guest:" + f[22 + ihl:14 + ihl + ulen]
+        u = struct.pack(">HHHH", 7, sport, 8 + len(data), 0) + data
+        h = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(u), 0, 0, 64, 17, 0, ip, f[26:30])
+        h = h[:10] + struct.pack(">H", csum(h)) + h[12:]
+        os.write(fd, src + mac + b"\x08\x00" + h + u)
+EOF
+unshare -n sleep 120 & HOLDER=$!
+mkdir -p "$WORK/tapb" && echo tapguest >"$WORK/tapb/hostname"
+TSTATE="{\"ociVersion\":\"1.2.0\",\"id\":\"nettap\",\"status\":\"creating\",\"pid\":$HOLDER,\"bundle\":\"$WORK/tapb\"}"
+sleep 0.2
+run "$HULL" -- -net-hook setup --tap -p 127.0.0.1:18085:7/udp <<<"$TSTATE"
+check "setup hook with --tap" [ "$RC" = 0 ]
+IPT=$(lease_of nettap)
+check "tap0 exists in the namespace" bash -c "nsenter -t $HOLDER -n ip -o link show tap0 >/dev/null"
+run nsenter -t "$HOLDER" -n tc filter show dev eth0 ingress
+check "eth0 ingress is redirected to tap0" grep -q "mirred (Egress Redirect to device tap0)" <<<"$OUT"
+run nsenter -t "$HOLDER" -n tc filter show dev tap0 ingress
+check "tap0 ingress is redirected to eth0" grep -q "mirred (Egress Redirect to device eth0)" <<<"$OUT"
+nsenter -t "$HOLDER" -n "$WORK/nettool" udp-echo 7 30 & NSECHO=$!
+nsenter -t "$HOLDER" -n python3 "$WORK/guest.py" "$IPT" 30 & GUEST=$!
+sleep 0.5
+run "$WORK/nettool" udp-ask "$IPT" 7 direct 5
+check "UDP to the container address reaches the guest on the tap, not the namespace's stack" [ "$OUT" = guest:direct ]
+run "$WORK/nettool" udp-ask 127.0.0.1 18085 published 5
+check "published UDP port on 127.0.0.1 reaches the guest" [ "$OUT" = guest:published ]
+kill "$GUEST" "$NSECHO" 2>/dev/null; wait "$GUEST" "$NSECHO" 2>/dev/null
+run "$HULL" -- -net-hook teardown <<<"$TSTATE"
+check "teardown hook" [ "$RC" = 0 ]
+check "after teardown: no veth, no nft rule, no lease for nettap" gone nettap
+kill "$HOLDER" 2>/dev/null; wait "$HOLDER" 2>/dev/null
+
 check "no veth left on hull0" bash -c "! ip -o link show master hull0 | grep -q ."
 
 finish

@@ -81,6 +81,20 @@ jq '.linux.seccomp.listenerPath = "/nonexistent/agent.sock"' "$B/config.json" > 
 sec_run "$B"
 check "an unreachable listenerPath is an error naming it" \
 	eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q "/nonexistent/agent.sock"'
+# NOTIFY on connect: either it works (the runtime reached the agent before
+# loading the filter) or it is refused up front; never a hang
+start_agent 1
+bundle /bin/sh -c 'mkdir /nonexistent/z && echo MKDIR-FAKED'
+jq '.linux.seccomp.syscalls[0].names += ["connect", "socket"]' "$B/config.json" > "$B/config.new" && mv "$B/config.new" "$B/config.json"
+SEC_N=$((SEC_N + 1)); ID=notify$$-$SEC_N
+OUT=$(cd "$B" && timeout 30 "$HULL" --root "$STATE" run --bundle "$B" "$ID" 2>"$WORK/stderr")
+RC=$? ERR=$(cat "$WORK/stderr")
+H delete -f "$ID" >/dev/null 2>&1
+check "NOTIFY on connect/socket: works or is refused naming the syscall, no hang" \
+	eval '{ [ "$RC" = 0 ] && printf "%s\n" "$OUT" | grep -qx MKDIR-FAKED; } ||
+	      { [ "$RC" != 0 ] && [ "$RC" != 124 ] && printf "%s" "$ERR" | grep -qE "connect|socket"; }'
+stop_agent
+
 bundle /bin/true
 jq '.linux.seccomp.syscalls[0].names += ["sendmsg"]' "$B/config.json" > "$B/config.new" && mv "$B/config.new" "$B/config.json"
 sec_run "$B"
