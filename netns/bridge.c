@@ -4,6 +4,7 @@
  * `hull run`s never hand out one address twice and the nftables base rules
  * are created once.  Attach is undone step by step when a later step fails.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -124,19 +125,38 @@ int netns_bridge_detach(const char *id, struct hull_err *err)
 	return detach_locked(id, err);
 }
 
-static int ensure_base(const struct netns_subnet *s, struct hull_err *err)
+static int ensure_base(const struct netns_subnet *s, bool ipv6, struct hull_err *err)
 {
 	struct hull_err ignored = { 0 };
 	_cleanup_free_ char *listing = NULL, *cmds = NULL;
-	if (netns_nft_run("list table inet hull", false, &listing, &ignored) == 0)
-		return 0;
-	if (!(cmds = netns_nft_base_rules(s)))
+	if (netns_nft_run("list table inet hull", false, &listing, &ignored) == 0) {
+		/* a table from a host that had no IPv6 then */
+		if (!ipv6 || strstr(listing, "fd68:756c:6c00::/64"))
+			return 0;
+		return netns_nft_run("add rule inet hull postrouting ip6 saddr " NETNS_SUBNET6 " ip6 daddr != "
+				     NETNS_SUBNET6 " masquerade comment \"hull-base\"", false, NULL, err);
+	}
+	if (!(cmds = netns_nft_base_rules(s, ipv6)))
 		return hull_errf(err, ENOMEM, "out of memory");
 	return netns_nft_run(cmds, false, NULL, err);
 }
 
+/* IPv6 "where the host has it": the stack is there and not switched off. */
+static bool host_has_ipv6(void)
+{
+	char v = '1';
+	int fd = open("/proc/sys/net/ipv6/conf/default/disable_ipv6", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (read(fd, &v, 1) != 1)
+		v = '1';
+	close(fd);
+	return v == '0';
+}
+
 /* Configure eth0 and lo inside the container's namespace. */
-static int configure_inside(int nsfd, uint32_t addr, const struct netns_subnet *s, bool vm_tap, struct hull_err *err)
+static int configure_inside(int nsfd, uint32_t addr, const struct netns_subnet *s, bool ipv6, bool vm_tap,
+			    struct hull_err *err)
 {
 	_cleanup_close_ int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0)
@@ -149,6 +169,13 @@ static int configure_inside(int nsfd, uint32_t addr, const struct netns_subnet *
 		if ((r = eth) >= 0 && (r = netns_link_up(nl, lo, err)) >= 0 &&
 		    (r = netns_addr4_add(nl, eth, addr, s->prefix, err)) >= 0 && (r = netns_link_up(nl, eth, err)) >= 0)
 			r = netns_route4_default(nl, eth, netns_subnet_gateway(s), err);
+		if (r >= 0 && ipv6) {
+			uint8_t a6[16], gw6[16];
+			netns_ip6_for(addr, s, a6);
+			netns_ip6_for(netns_subnet_gateway(s), s, gw6);
+			if ((r = netns_addr6_add(nl, eth, a6, 64, err)) >= 0)
+				r = netns_route6_default(nl, eth, gw6, err);
+		}
 		/* the VMM's tap: the guest takes over eth0's traffic (tap.c) */
 		if (r >= 0 && vm_tap)
 			r = netns_vm_tap_setup(nl, "eth0", NETNS_VM_TAP, err);
@@ -188,7 +215,7 @@ static int rewrite(const char *bundle, const char *name, const char *text, struc
 	return 0;
 }
 
-static int write_etc(const struct netns_bridge_opts *o, uint32_t addr, struct hull_err *err)
+static int write_etc(const struct netns_bridge_opts *o, uint32_t addr, bool ipv6, struct hull_err *err)
 {
 	char hostname[256] = "", ip[16], buf[4096];
 	_cleanup_free_ char *hn_text = NULL, *host_resolv = NULL;
@@ -204,6 +231,13 @@ static int write_etc(const struct netns_bridge_opts *o, uint32_t addr, struct hu
 	netns_ip4_str(addr, ip, sizeof(ip));
 	snprintf(buf, sizeof(buf), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n", ip,
 		 hostname[0] ? hostname : "container");
+	if (ipv6) {
+		uint8_t a6[16];
+		char s6[INET6_ADDRSTRLEN];
+		netns_ip6_for(addr, &o->subnet, a6);
+		inet_ntop(AF_INET6, a6, s6, sizeof(s6));
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s\t%s\n", s6, hostname[0] ? hostname : "container");
+	}
 	int r = rewrite(o->bundle, "hosts", buf, err);
 	if (r < 0)
 		return r;
@@ -229,6 +263,43 @@ static int write_etc(const struct netns_bridge_opts *o, uint32_t addr, struct hu
 		}
 	}
 	return rewrite(o->bundle, "resolv.conf", buf, err);
+}
+
+/* A published port must be free: not published by another container (nft
+ * would silently send it to whichever rule comes first) and not bound by a
+ * host process (DNAT would silently take its traffic).  The bind check is
+ * what podman's port reservation catches too; it reserves nothing. */
+static int check_ports(const struct netns_bridge_opts *o, struct hull_err *err)
+{
+	_cleanup_free_ char *listing = NULL;
+	struct hull_err ignored = { 0 };
+	netns_nft_run("list table inet hull", false, &listing, &ignored);
+	for (size_t i = 0; i < o->n_ports; i++) {
+		const struct netns_port *p = &o->ports[i];
+		const char *proto = p->proto == IPPROTO_UDP ? "udp" : "tcp";
+		char owner[128], ip[16];
+		for (size_t j = 0; j < i; j++)
+			if (o->ports[j].proto == p->proto && o->ports[j].host_port == p->host_port &&
+			    (!p->has_host_ip || !o->ports[j].has_host_ip || p->host_ip == o->ports[j].host_ip))
+				return hull_errf(err, EINVAL, "-p: host port %u/%s given twice", p->host_port, proto);
+		if (listing && netns_nft_port_owner(listing, p, owner, sizeof(owner)) && strcmp(owner, o->id))
+			return hull_errf(err, EADDRINUSE, "-p: host port %u/%s is already published by container `%s`",
+					 p->host_port, proto, owner);
+		_cleanup_close_ int fd = socket(AF_INET, (p->proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return hull_errf_sys(err, errno, "socket");
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(p->host_port),
+					  .sin_addr.s_addr = htonl(p->has_host_ip ? p->host_ip : INADDR_ANY) };
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			if (errno == EADDRINUSE)
+				return hull_errf(err, EADDRINUSE, "-p: host port %u/%s is in use on the host", p->host_port, proto);
+			if (errno == EADDRNOTAVAIL)
+				return hull_errf(err, EADDRNOTAVAIL, "-p: %s is not an address of this host",
+						 netns_ip4_str(p->host_ip, ip, sizeof(ip)));
+			return hull_errf_sys(err, errno, "-p: check host port %u/%s", p->host_port, proto);
+		}
+	}
+	return 0;
 }
 
 /* A lease whose host veth is gone belongs to a container whose network
@@ -292,12 +363,13 @@ static int attach_locked(const struct netns_bridge_opts *o, struct hull_err *err
 	_cleanup_close_ int nsfd = -1, nl = -1;
 	char veth[16], path[64];
 	uint32_t addr;
-	bool existing;
+	bool existing, ipv6 = host_has_ipv6();
 	int r, br;
 
 	if ((nl = netns_rtnl_open(err)) < 0)
 		return nl;
-	if ((r = collect_stale(err)) < 0 || (r = check_subnet(nl, &o->subnet, err)) < 0)
+	if ((r = collect_stale(err)) < 0 || (r = check_subnet(nl, &o->subnet, err)) < 0 ||
+	    (r = check_ports(o, err)) < 0)
 		return r;
 	if ((r = read_leases(&leases, err)) < 0 ||
 	    (r = netns_lease_pick(leases, o->id, &o->subnet, &addr, &existing, err)) < 0)
@@ -310,17 +382,29 @@ static int attach_locked(const struct netns_bridge_opts *o, struct hull_err *err
 	}
 	if ((r = netns_bridge_ensure(nl, NETNS_BRIDGE, netns_subnet_gateway(&o->subnet), o->subnet.prefix, err)) < 0)
 		return hull_err_wrap(err, "bridge " NETNS_BRIDGE);
-	if ((r = ensure_base(&o->subnet, err)) < 0)
-		return r;
 	if ((br = netns_link_index(nl, NETNS_BRIDGE, err)) < 0)
 		return br;
+	if (ipv6) {
+		uint8_t gw6[16];
+		netns_ip6_for(netns_subnet_gateway(&o->subnet), &o->subnet, gw6);
+		if ((r = netns_addr6_add(nl, br, gw6, 64, err)) < 0)
+			return hull_err_wrap(err, "bridge " NETNS_BRIDGE);
+	}
+	if ((r = ensure_base(&o->subnet, ipv6, err)) < 0)
+		return r;
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)o->pid);
 	if ((nsfd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return hull_errf_sys(err, errno, "open `%s`", path);
+	/* never wire up (and rename into "eth0") in the runtime's own namespace */
+	struct stat theirs, ours;
+	if (fstat(nsfd, &theirs) < 0 || stat("/proc/self/ns/net", &ours) < 0)
+		return hull_errf_sys(err, errno, "compare network namespaces");
+	if (theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev)
+		return hull_errf(err, EINVAL, "the container has no network namespace of its own");
 	netns_veth_name(o->id, veth);
 	if ((r = netns_veth_add(nl, veth, "eth0", nsfd, br, err)) < 0)
 		return r;
-	if ((r = configure_inside(nsfd, addr, &o->subnet, o->vm_tap, err)) < 0)
+	if ((r = configure_inside(nsfd, addr, &o->subnet, ipv6, o->vm_tap, err)) < 0)
 		return r;
 	if (o->n_ports) {
 		if (!(rules = netns_nft_port_rules(o->id, addr, o->ports, o->n_ports)))
@@ -328,7 +412,7 @@ static int attach_locked(const struct netns_bridge_opts *o, struct hull_err *err
 		if ((r = netns_nft_run(rules, false, NULL, err)) < 0)
 			return hull_err_wrap(err, "published ports");
 	}
-	return write_etc(o, addr, err);
+	return write_etc(o, addr, ipv6, err);
 }
 
 int netns_bridge_attach(const struct netns_bridge_opts *o, struct hull_err *err)

@@ -10,7 +10,8 @@
  *             from the subnet (default 10.210.0.0/24, gateway .1 on hull0),
  *             default route, masquerading NAT for the subnet only, published
  *             ports (`-p [ip:]hostport:containerport[/tcp|/udp]`), and
- *             /etc/hosts, /etc/resolv.conf inside the container.
+ *             /etc/hosts, /etc/resolv.conf inside the container; where
+ *             the host has IPv6, also a ULA address (NETNS_SUBNET6).
  *
  * How it is wired: the image plugin puts two hooks into the bundle's
  * config.json, `hull -- -net-hook setup [ARGS]` (createRuntime: the
@@ -48,6 +49,12 @@
 #define NETNS_MAX_PORTS 64
 #define NETNS_MAX_DNS 3
 #define NETNS_VM_TAP "tap0"
+/* IPv6 (when the host has it): a ULA /64 ("hull" in its bytes); a container's
+ * address is the prefix plus the host part of its IPv4 lease, so the lease
+ * covers both.  No IPv6 forwarding is switched on (that would change how the
+ * host's own interfaces take router advertisements): containers reach each
+ * other and the host, not the outside, over IPv6. */
+#define NETNS_SUBNET6 "fd68:756c:6c00::/64"
 
 /* ---- pure helpers (unit tested) ---- */
 
@@ -86,13 +93,22 @@ int netns_lease_pick(const char *text, const char *id, const struct netns_subnet
 /* New text without `id`'s lines, plus "ADDR id" when addr != 0.  malloc'd; NULL on ENOMEM. */
 char *netns_lease_update(const char *text, const char *id, uint32_t addr);
 
-/* nftables text for the table and its base rules (idempotent "add"s). */
-char *netns_nft_base_rules(const struct netns_subnet *s);
+/* nftables text for the table and its base rules; with ipv6, the ULA's
+ * outbound masquerade too. */
+char *netns_nft_base_rules(const struct netns_subnet *s, bool ipv6);
 /* nftables text adding the DNAT rules for one container's ports. */
 char *netns_nft_port_rules(const char *id, uint32_t container_ip, const struct netns_port *ports, size_t n);
 /* From `nft -a list table inet hull` text: "delete rule inet hull CHAIN handle N"
  * commands for every rule commented "hull:ID".  malloc'd ("" when none). */
 char *netns_nft_delete_cmds(const char *listing, const char *id);
+
+/* NETNS_SUBNET6 prefix + the IPv4 address's host part (host 1 = the gateway). */
+void netns_ip6_for(uint32_t addr4, const struct netns_subnet *s, uint8_t out[16]);
+
+/* From `nft list table inet hull` text: the id of a container whose
+ * published port overlaps p (same protocol and host port, and the same host
+ * address or either one unspecified), copied into owner; false if none. */
+bool netns_nft_port_owner(const char *listing, const struct netns_port *p, char *owner, size_t size);
 
 /* Host-side veth name for a container id: "vh" + 8 hex digits. */
 void netns_veth_name(const char *id, char out[16]);
@@ -130,6 +146,8 @@ int netns_link_up(int nl, int index, struct hull_err *err);
 int netns_link_del(int nl, const char *name, struct hull_err *err);   /* -ENODEV when missing */
 int netns_addr4_add(int nl, int index, uint32_t addr, unsigned prefix, struct hull_err *err);
 int netns_route4_default(int nl, int index, uint32_t gateway, struct hull_err *err);
+int netns_addr6_add(int nl, int index, const uint8_t addr[16], unsigned prefix, struct hull_err *err);
+int netns_route6_default(int nl, int index, const uint8_t gateway[16], struct hull_err *err);
 
 /* tap.c: a persistent tap (IFF_TAP|IFF_NO_PI|IFF_VNET_HDR) in the current
  * netns; frames arriving on from_index leave through to_index (u32 +
@@ -138,6 +156,28 @@ int netns_route4_default(int nl, int index, uint32_t gateway, struct hull_err *e
 int netns_tap_create(const char *name, struct hull_err *err);
 int netns_tc_redirect(int nl, int from_index, int to_index, struct hull_err *err);
 int netns_vm_tap_setup(int nl, const char *eth, const char *tap, struct hull_err *err);
+
+/* vmnet.c — for the VM handler, in the container's network namespace
+ * before the VM is created: describe the interface the network's maker left
+ * (hull's bridge or CNI) and make sure tap0 + the redirects exist.  No such
+ * interface (--net none): 0 with ifname[0] == '\0'.  Call it only when the
+ * container has a network namespace of its own (never with the host's:
+ * the host's interface would be redirected into the tap).  The VMM then opens
+ * `tap` (hull_vm_open_tap) and gives the guest `mac`; the agent configures
+ * its eth0 with addr4/prefix4 and the default route via gw4. */
+struct netns_vm_net {
+	char ifname[16];            /* the container's interface, e.g. eth0 */
+	char tap[16];               /* NETNS_VM_TAP */
+	uint8_t mac[6];
+	uint32_t addr4;             /* host order */
+	unsigned prefix4;
+	uint32_t gw4;               /* 0: no default route */
+	bool has_addr6;
+	uint8_t addr6[16];          /* first global IPv6 address (prefix length /64 on hull0) */
+};
+int netns_vm_net_prepare(struct netns_vm_net *out, struct hull_err *err);
+/* "hull.net=MAC,A.B.C.D/N,GW" (GW empty when none) for the guest's command line. */
+int netns_vm_net_cmdline(const struct netns_vm_net *n, char *buf, size_t size);
 
 /* Run nftables commands (libnftables, loaded at run time).  out (may be
  * NULL) receives the command output, malloc'd. */

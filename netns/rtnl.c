@@ -243,3 +243,34 @@ int netns_route4_default(int nl, int index, uint32_t gateway, struct hull_err *e
 		return hull_errf_sys(err, -e, "add default route");
 	return 0;
 }
+
+int netns_addr6_add(int nl, int index, const uint8_t addr[16], unsigned prefix, struct hull_err *err)
+{
+	/* no duplicate address detection: the address is ours by construction
+	 * (derived from the IPv4 lease), and DAD would leave it "tentative",
+	 * unusable, for the container's first second */
+	struct ifaddrmsg ifa = { .ifa_family = AF_INET6, .ifa_prefixlen = (unsigned char)prefix,
+				 .ifa_flags = IFA_F_NODAD, .ifa_scope = RT_SCOPE_UNIVERSE, .ifa_index = (unsigned)index };
+	struct nlreq r;
+	nl_init(&r, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &ifa, sizeof(ifa));
+	nl_attr(&r.h, IFA_LOCAL, addr, 16);
+	nl_attr(&r.h, IFA_ADDRESS, addr, 16);
+	int e = nl_talk(nl, &r);
+	if (e < 0 && e != -EEXIST)
+		return hull_errf_sys(err, -e, "add IPv6 address on interface %d", index);
+	return 0;
+}
+
+int netns_route6_default(int nl, int index, const uint8_t gateway[16], struct hull_err *err)
+{
+	struct rtmsg rt = { .rtm_family = AF_INET6, .rtm_table = RT_TABLE_MAIN, .rtm_protocol = RTPROT_BOOT,
+			    .rtm_scope = RT_SCOPE_UNIVERSE, .rtm_type = RTN_UNICAST };
+	struct nlreq r;
+	nl_init(&r, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, &rt, sizeof(rt));
+	nl_attr(&r.h, RTA_GATEWAY, gateway, 16);
+	nl_u32(&r.h, RTA_OIF, (uint32_t)index);
+	int e = nl_talk(nl, &r);
+	if (e < 0 && e != -EEXIST)
+		return hull_errf_sys(err, -e, "add IPv6 default route");
+	return 0;
+}

@@ -237,7 +237,19 @@ static char *sb_done(struct sbuf *b)
 	return b->s;
 }
 
-char *netns_nft_base_rules(const struct netns_subnet *s)
+void netns_ip6_for(uint32_t addr4, const struct netns_subnet *s, uint8_t out[16])
+{
+	static const uint8_t prefix[8] = { 0xfd, 0x68, 0x75, 0x6c, 0x6c, 0x00, 0x00, 0x00 };
+	uint32_t host = addr4 & ~(~0u << (32 - s->prefix));
+	memset(out, 0, 16);
+	memcpy(out, prefix, sizeof(prefix));
+	out[12] = (uint8_t)(host >> 24);
+	out[13] = (uint8_t)(host >> 16);
+	out[14] = (uint8_t)(host >> 8);
+	out[15] = (uint8_t)host;
+}
+
+char *netns_nft_base_rules(const struct netns_subnet *s, bool ipv6)
 {
 	struct sbuf b = { 0 };
 	char net[16];
@@ -255,6 +267,9 @@ char *netns_nft_base_rules(const struct netns_subnet *s)
 		   * through the gateway address must see replies come back that way */
 		  "add rule inet hull postrouting ct status dnat ip saddr %s/%u ip daddr %s/%u masquerade comment \"hull-base\"\n",
 		  net, s->prefix, net, s->prefix, net, s->prefix, net, s->prefix, net, s->prefix);
+	if (ipv6)
+		sb_printf(&b, "add rule inet hull postrouting ip6 saddr " NETNS_SUBNET6 " ip6 daddr != " NETNS_SUBNET6
+			  " masquerade comment \"hull-base\"\n");
 	return sb_done(&b);
 }
 
@@ -310,6 +325,32 @@ char *netns_nft_delete_cmds(const char *listing, const char *id)
 		sb_printf(&b, "delete rule inet hull %s handle %lu\n", chain, handle);
 	}
 	return sb_done(&b);
+}
+
+bool netns_nft_port_owner(const char *listing, const struct netns_port *p, char *owner, size_t size)
+{
+	char want[48], hip[16];
+	snprintf(want, sizeof(want), " %s dport %u dnat ", p->proto == IPPROTO_UDP ? "udp" : "tcp", p->host_port);
+	FOR_EACH_LINE(listing ? listing : "", line, len) {
+		char l[1024];
+		if (len >= sizeof(l))
+			continue;
+		memcpy(l, line, len);
+		l[len] = '\0';
+		const char *c = strstr(l, "comment \"hull:");
+		if (!c || !strstr(l, want))
+			continue;
+		/* "ip daddr A.B.C.D tcp dport …": a rule for one host address */
+		uint32_t other;
+		bool other_any = sscanf(l + strspn(l, " \t"), "ip daddr %15s ", hip) != 1 || netns_ip4_parse(hip, &other) < 0;
+		if (!other_any && p->has_host_ip && other != p->host_ip)
+			continue;
+		c += strlen("comment \"hull:");
+		size_t n = strcspn(c, "\"");
+		snprintf(owner, size, "%.*s", (int)n, c);
+		return true;
+	}
+	return false;
 }
 
 void netns_veth_name(const char *id, char out[16])

@@ -98,6 +98,8 @@ int cli_create_container(const struct hull_globals *g, const struct create_args 
 		return r;
 	if ((r = hull_handler_select(cfg, g, a->vm, &handler, err)) < 0)
 		goto out;
+	if (handler->configure && (r = handler->configure(cfg, err)) < 0)
+		goto out;
 	if (cfg->has_process && (r = sec_lsm_check(sec_lsm_probe(), &cfg->process, cfg->linux_.mount_label, err)) < 0)
 		goto out;
 	o = (struct launch_opts){

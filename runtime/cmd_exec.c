@@ -262,6 +262,37 @@ static int send_notify_fd(int fd, void *arg)
 	return r;
 }
 
+/* Kernels before 5.8 cannot setns() through a pidfd: open every
+ * /proc/<pid>/ns/<type> first (the mount ns join would hide /proc), then
+ * join the user ns before the namespaces it owns. */
+static int join_by_path(const struct exec_child *x, struct hull_err *err)
+{
+	static const struct { int flag; const char *name; } ns[] = {
+		{ CLONE_NEWUSER, "user" }, { CLONE_NEWIPC, "ipc" }, { CLONE_NEWUTS, "uts" },
+		{ CLONE_NEWNET, "net" }, { CLONE_NEWPID, "pid" }, { CLONE_NEWCGROUP, "cgroup" },
+		{ CLONE_NEWTIME, "time" }, { CLONE_NEWNS, "mnt" },
+	};
+	int fds[ARRAY_SIZE(ns)];
+	char path[64];
+	int r = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(ns); i++) {
+		fds[i] = -1;
+		if (!(x->flags & ns[i].flag))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)x->c->pid, ns[i].name);
+		if ((fds[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0 && !r)
+			r = hull_errf_sys(err, errno, "open %s", path);
+	}
+	for (size_t i = 0; !r && i < ARRAY_SIZE(ns); i++)
+		if (fds[i] >= 0 && setns(fds[i], ns[i].flag) < 0)
+			r = hull_errf_sys(err, errno, "join the %s namespace of pid %d", ns[i].name, (int)x->c->pid);
+	for (size_t i = 0; i < ARRAY_SIZE(ns); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return r;
+}
+
 __attribute__((noreturn)) static void exec_child_main(struct exec_child *x)
 {
 	struct hull_err err = { 0 };
@@ -284,8 +315,9 @@ __attribute__((noreturn)) static void exec_child_main(struct exec_child *x)
 		_exit(1);
 	if (x->proc->exec_cpu_affinity.initial && sec_set_cpu_affinity(x->proc->exec_cpu_affinity.initial, &err) < 0)
 		sync_fail(x->sync_fd, &err);
-	if (x->flags && setns(x->pidfd, x->flags) < 0) {
-		hull_errf_sys(&err, errno, "join the namespaces of pid %d", (int)x->c->pid);
+	if (x->flags && setns(x->pidfd, x->flags) < 0 && (errno != EINVAL || join_by_path(x, &err) < 0)) {
+		if (!err.code)
+			hull_errf_sys(&err, errno, "join the namespaces of pid %d", (int)x->c->pid);
 		sync_fail(x->sync_fd, &err);
 	}
 	close(x->pidfd);
@@ -311,7 +343,7 @@ __attribute__((noreturn)) static void exec_child_main(struct exec_child *x)
 		close(x->console_fd);
 	}
 	spawn_reset_signals();
-	if (sec_finalize_process(&so, &err) < 0)
+	if (!x->handler->guest_applies_process && sec_finalize_process(&so, &err) < 0)
 		sync_fail(x->sync_fd, &err);
 	x->handler->exec(&hctx, &err);
 	sync_fail(x->sync_fd, &err);

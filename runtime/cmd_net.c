@@ -4,6 +4,10 @@
  *       createRuntime hook: the container's network namespace exists and
  *       nothing runs in it yet; attach it to hull0 (netns/netns.h).
  *       --tap: also a tap "tap0" for a VMM, tc-redirected to eth0.
+ *   hull -- -net-hook vm-info
+ *       in the current network namespace, what a VM handler does before
+ *       creating the VM (netns_vm_net_prepare): prints the interface, tap
+ *       and "hull.net=MAC,ADDR/N,GW"; a debug and test aid.
  *   hull -- -net-hook teardown
  *       poststop hook (delete, also --force after a crash): remove the
  *       container's rules, veth and lease.
@@ -14,8 +18,10 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
@@ -26,7 +32,7 @@
 #include "runtime/command.h"
 #include "runtime/state.h"
 
-#define NET_HOOK_USAGE "hull -net-hook setup|teardown [--subnet CIDR] [-p SPEC]... [--dns IP]... [--tap] < STATE"
+#define NET_HOOK_USAGE "hull -net-hook setup|teardown|vm-info [--subnet CIDR] [-p SPEC]... [--dns IP]... [--tap] < STATE"
 
 struct hook_state {
 	char id[1100];
@@ -120,6 +126,30 @@ static int cmd_net_hook(const struct hull_globals *g, int argc, char **argv, str
 		return cli_usage(err, NET_HOOK_USAGE, "missing setup or teardown");
 	if (!strcmp(argv[1], "setup"))
 		return net_setup(argc - 1, argv + 1, err);
+	if (!strcmp(argv[1], "vm-info")) {
+		/* what the VM handler would do in this namespace (a test and debug aid) */
+		struct netns_vm_net n;
+		struct stat self_ns, parent_ns;
+		char line[128], ppath[64];
+		/* the host's eth0 would be redirected into a tap: only in a namespace
+		 * entered for the purpose (nsenter), never in the caller's own */
+		snprintf(ppath, sizeof(ppath), "/proc/%d/ns/net", (int)getppid());
+		if (stat("/proc/self/ns/net", &self_ns) < 0 || stat(ppath, &parent_ns) < 0) {
+			hull_errf_sys(err, errno, "compare network namespaces");
+			return 1;
+		}
+		if (self_ns.st_ino == parent_ns.st_ino && self_ns.st_dev == parent_ns.st_dev)
+			return cli_usage(err, NET_HOOK_USAGE, "vm-info: run it inside a container's network namespace");
+		if (netns_vm_net_prepare(&n, err) < 0)
+			return 1;
+		if (!n.ifname[0]) {
+			printf("none\n");
+			return 0;
+		}
+		netns_vm_net_cmdline(&n, line, sizeof(line));
+		printf("%s tap=%s %s\n", n.ifname, n.tap, line);
+		return 0;
+	}
 	if (!strcmp(argv[1], "teardown")) {
 		struct hook_state st;
 		if (argc != 2)

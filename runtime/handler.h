@@ -43,8 +43,14 @@ struct hull_handler {
 	 * needs from the host (/dev/kvm, the kernel image). */
 	int (*prepare)(const struct hull_handler_ctx *ctx, struct hull_err *err);
 	/* Replaces execve; returns only on failure (negative errno + err).
-	 * Runs after sec_finalize_process(). */
+	 * Runs after sec_finalize_process(), unless guest_applies_process. */
 	int (*exec)(const struct hull_handler_ctx *ctx, struct hull_err *err);
+	/* Optional, in create/run before the launch: adjust the config the
+	 * host side uses (e.g. allow /dev/kvm in the device cgroup). */
+	int (*configure)(struct oci_config *cfg, struct hull_err *err);
+	/* The process's user, capabilities, seccomp and rlimits are applied
+	 * inside a guest, not to the host process that runs exec (the VMM). */
+	bool guest_applies_process;
 };
 
 #define HULL_HANDLER(ident, handler_ptr) \

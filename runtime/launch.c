@@ -452,7 +452,7 @@ __attribute__((noreturn)) static void container_init(struct init_plan *p)
 			init_fail_after_start(p, fifo_w, &err);
 	}
 	spawn_reset_signals();
-	if (sec_finalize_process(&so, &err) < 0)
+	if (!o->handler->guest_applies_process && sec_finalize_process(&so, &err) < 0)
 		init_fail_after_start(p, fifo_w, &err);
 	o->handler->exec(&hctx, &err);
 	init_fail_after_start(p, fifo_w, &err);

@@ -38,9 +38,17 @@ static void print_help(const char *argv0)
 	printf("hull — an OCI container runtime (runc-compatible command line)\n\n"
 	       "usage: %s [global options] COMMAND [options] [arguments]\n\n"
 	       "commands:\n", argv0);
-	for (const struct hull_command *c = hull_command_first(); c < hull_command_end(); c++)
-		if (c->name[0] != '-')
-			printf("   %-10s %s\n", c->name, c->summary);
+	/* Link order is arbitrary: print the verbs alphabetically. */
+	for (const char *last = ""; ; ) {
+		const struct hull_command *next = NULL;
+		for (const struct hull_command *c = hull_command_first(); c < hull_command_end(); c++)
+			if (c->name[0] != '-' && strcmp(c->name, last) > 0 && (!next || strcmp(c->name, next->name) < 0))
+				next = c;
+		if (!next)
+			break;
+		printf("   %-10s %s\n", next->name, next->summary);
+		last = next->name;
+	}
 	printf("\nglobal options:\n"
 	       "   --root DIR            state directory (default /run/hull; rootless: $XDG_RUNTIME_DIR/hull)\n"
 	       "   --log FILE            write log records to FILE\n"

@@ -32,8 +32,10 @@ int sync_recv(int fd, struct sync_msg *m, struct hull_err *err)
 	ssize_t n;
 
 	memset(m, 0, offsetof(struct sync_msg, text) + 1);
-	while ((n = recv(fd, m, sizeof(*m) - 1, 0)) < 0)
-		if (errno != EINTR)
+	/* A peer that exits with our last message unread resets the socket; the
+	 * error is reported (once) ahead of what it sent us, so read on. */
+	for (int resets = 0; (n = recv(fd, m, sizeof(*m) - 1, 0)) < 0;)
+		if (errno != EINTR && (errno != ECONNRESET || resets++))
 			return hull_errf_sys(err, errno, "read from the container process");
 	if (n == 0)
 		return hull_errf(err, EPIPE, "the container process exited during setup");

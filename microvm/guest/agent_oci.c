@@ -375,6 +375,8 @@ static int serve(int vsock, int sigfd, bool reap_all)
 	code = relay(&s, sigfd, reap_all);
 	if (code < 0)
 		return -1;
+	/* The host may end the VM as soon as it has the status. */
+	sync();
 	return ap_send_u32(vsock, AP_EXIT, (uint32_t)code) < 0 ? -1 : 0;
 }
 

@@ -21,7 +21,14 @@ fi
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || stat -c %Y "$tarball")
 key=$srcver-$(cat "$fragment" "$0" | sha256sum | cut -c1-16)
 result=$cache/$key
-mkdir -p "$out"
+mkdir -p "$out" "$cache"
+
+# One build at a time per cache: two makes in one tree corrupt each other.
+exec 9>"$cache/.lock"
+if ! flock -n 9; then
+	echo "guest kernel: waiting for another build in $cache"
+	flock 9
+fi
 
 if [ -s "$result/vmlinux" ] && [ -s "$result/bzImage" ]; then
 	cp "$result/vmlinux" "$result/bzImage" "$result/config" "$out/"
@@ -30,7 +37,6 @@ if [ -s "$result/vmlinux" ] && [ -s "$result/bzImage" ]; then
 fi
 
 tree=$cache/src-$srcver
-mkdir -p "$cache"
 if [ ! -f "$tree/.hull-extracted" ]; then
 	rm -rf "$tree" "$tree.tmp"
 	mkdir -p "$tree.tmp"

@@ -178,6 +178,7 @@ H --log "$WORK/ps.log" delete "$ID" >/dev/null 2>"$WORK/ps.err"; rc=$?
 check runtime.md#L79 "a failing poststop hook does not fail delete" eval '[ "$rc" = 0 ] && cf_gone "$ID"'
 check runtime.md#L79 "... the remaining poststop hooks still run" [ -e "$O/poststop-after.state" ]
 check runtime.md#L79 "... and a warning is logged" eval 'grep -qi warn "$WORK/ps.log" "$WORK/ps.err" 2>/dev/null'
+check runtime.md#L89 "a logged warning does not change the flow (delete completed, state removed)" eval '[ "$rc" = 0 ] && cf_gone "$ID" && [ -e "$O/poststop-after.state" ]'
 cf_rm "$ID"
 
 # ---- invalid hook entries and timeouts ---------------------------------------------

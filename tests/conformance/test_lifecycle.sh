@@ -187,6 +187,21 @@ check runtime.md#L84 "... and nothing is left behind (no cgroup /hull-conf-fail-
 	eval '! ls -d /sys/fs/cgroup/*/hull-conf-fail-$$ /sys/fs/cgroup/hull-conf-fail-$$ 2>/dev/null | grep -q .'
 check runtime.md#L59 "an environment that cannot be created gives an error message" [ -n "$ERR" ]
 
+# ---- start without process -------------------------------------------------------
+cf_bundle "$B" 'del(.process)'
+ID7=life7-$$
+cf_create "$B" "$ID7"
+crc=$RC
+if [ "$crc" = 0 ]; then
+	cf_start "$ID7"
+	check runtime.md#L129 "start of a container created without process is an error" [ "$RC" != 0 ]
+	check config.md#L240 "... and nothing runs (status not running)" eval '[ "$(cf_field "$ID7" .status)" != running ]'
+else
+	pass runtime.md#L129 "a config without process is refused at create (so start cannot run one)"
+	check config.md#L240 "... with an error message" [ -n "$ERR" ]
+fi
+cf_rm "$ID7"
+
 # ---- the whole sequence through one entity --------------------------------------
 cf_bundle "$B" . /bin/sh -c 'exit 0'
 ID5=life5-$$

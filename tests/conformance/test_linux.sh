@@ -206,7 +206,9 @@ ID=sc$$
 cf_create "$B" "$ID"
 crc=$RC
 SCPID=$(cf_field "$ID" .pid)
-wait_file "$WORK/listener/1.end" 10
+# the filter (and so the listener's fd) may come at create or, when it is
+# loaded just before execve (noNewPrivileges), at start
+wait_file "$WORK/listener/1.end" 2 || { cf_start "$ID"; wait_file "$WORK/listener/1.end" 10; }
 cf_rm "$ID"
 kill "$lpid" 2>/dev/null; wait "$lpid" 2>/dev/null
 L=$WORK/listener
@@ -215,6 +217,10 @@ check config-linux.md#L928 "listenerPath: exactly one container process state pe
 check config-linux.md#L1013 "listenerPath: the state has ociVersion, fds, pid, metadata and the container state" \
 	eval 'jq -e ".ociVersion and (.fds | length > 0) and .pid == ${SCPID:-0} and .metadata == \"cf-meta\" and .state.id == \"$ID\"" "$L/1.json" >/dev/null'
 check config-linux.md#L1007 "listenerPath: the seccomp fd is sent with SCM_RIGHTS in the first sendmsg" eval 'grep -q "^1:1" "$L/1.fds"'
+check config-linux.md#L1009 "listenerPath: fds only in the first sendmsg" eval '[ "$(cut -d" " -f1 "$L/1.fds")" = "1:1" ] && [ "$(wc -w < "$L/1.fds")" = 1 ]'
+check config-linux.md#L935 "listenerPath: fds names the seccomp fd (seccompFd)" eval 'jq -e ".fds | index(\"seccompFd\")" "$L/1.json" >/dev/null'
+check config-linux.md#L1016 "listenerPath: pid is the container process as seen by the runtime" eval 'jq -e ".pid == ${SCPID:-0}" "$L/1.json" >/dev/null'
+check config-linux.md#L1018 "listenerPath: state is the container state (id, status, bundle)" eval 'jq -e ".state.id == \"$ID\" and (.state.status | type == \"string\") and .state.bundle == \"$B\"" "$L/1.json" >/dev/null'
 check config-linux.md#L929 "listenerPath: the connection is closed after the state is sent" eval 'grep -qx eof "$L/1.end"'
 check config-linux.md#L927 "listenerPath: the runtime connected once for the container" [ ! -e "$L/2.json" ]
 

@@ -121,6 +121,16 @@ check "kill works while run waits in the foreground" [ "$KRC" = 0 ]
 check "run: container killed by SIGKILL -> run exits 137" [ "$RC" = 137 ]
 check "run cleaned up after the killed container" [ -z "$(rt_leftovers sig$$)" ]
 
+# ---- kill --all reaches every process (no pid namespace: the init's death alone would not) ----
+mh_bundle "$B" '.linux.namespaces |= map(select(.type != "pid"))' /bin/sh -c 'sleep 100 & exec sleep 101'
+H run -d -b "$B" all$$
+sleep 0.2
+PIDS=$(H ps --format json all$$ 2>/dev/null | jq -r '.[]' | tr '\n' ' ')
+H kill --all all$$ KILL; RC=$?
+alive=""; for p in $PIDS; do rt_wait_gone "$p" || alive="$alive $p"; done
+check "kill --all KILL stops both processes ($PIDS)" eval '[ "$RC" = 0 ] && [ -n "$PIDS" ] && [ $(wc -w <<<"$PIDS") = 2 ] && [ -z "$alive" ]'
+H delete -f all$$
+
 # ---- run -d, --keep ---------------------------------------------------------------
 H run -d -b "$B" --pid-file "$WORK/pid" d$$; RC=$?
 PID=$(cat "$WORK/pid" 2>/dev/null)

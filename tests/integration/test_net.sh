@@ -70,6 +70,16 @@ h=2166136261
 for b in sys.argv[1].encode(): h=((h^b)*16777619)&0xffffffff
 print("vh%08x" % h)' "$1"
 }
+holder_start() {   # HOLDER = a process in a new network namespace, once it is in it
+	unshare -n sleep 120 & HOLDER=$!
+	local i
+	for i in $(seq 100); do
+		[ "$(readlink /proc/$HOLDER/ns/net 2>/dev/null)" != "$(readlink /proc/self/ns/net)" ] && return 0
+		sleep 0.05
+	done
+	echo "holder never entered its network namespace" >&2
+	return 1
+}
 gone() {   # ID: no veth, no rule, no lease
 	local v; v=$(veth_of "$1")
 	! ip link show "$v" >/dev/null 2>&1 && [ "$(rules_of "$1")" = 0 ] && [ -z "$(lease_of "$1")" ]
@@ -107,6 +117,22 @@ check "netb reaches neta over TCP" [ "$OUT" = hello-from-a ]
 run h exec netb /nettool udp-ask "$IPA" 8081 b2a 5
 check "netb reaches neta over UDP" [ "$OUT" = pong:b2a ]
 
+if [ "$(cat /proc/sys/net/ipv6/conf/default/disable_ipv6 2>/dev/null)" = 0 ]; then
+	V6A=$(printf 'fd68:756c:6c00::%x' "${IPA##*.}")
+	run h exec neta ip -o -6 addr show dev eth0
+	check "neta: eth0 has $V6A/64 (IPv6: the host has it)" grep -q " $V6A/64 " <<<"$OUT"
+	run h exec neta ip -6 route
+	check "neta: IPv6 default route via the gateway" grep -q "default via fd68:756c:6c00::1 dev eth0" <<<"$OUT"
+	run h exec netb timeout 10 wget -q -O - "http://[$V6A]:8080/"
+	check "netb reaches neta over IPv6 TCP" [ "$OUT" = hello-from-a ]
+	run timeout 10 busybox wget -q -O - "http://[$V6A]:8080/"
+	check "the host reaches neta over IPv6 TCP" [ "$OUT" = hello-from-a ]
+	run h exec neta cat /etc/hosts
+	check "neta: /etc/hosts names its IPv6 address" grep -q "^$V6A[[:space:]]" <<<"$OUT"
+else
+	skip "IPv6: the host has it switched off"
+fi
+
 # --- published ports from the host ------------------------------------------
 run timeout 10 busybox wget -q -O - http://127.0.0.1:18080/
 check "published TCP 127.0.0.1:18080 answers from the host" [ "$OUT" = hello-from-a ]
@@ -121,6 +147,14 @@ check "published UDP :18081 answers on the bridge address" [ "$OUT" = pong:host-
 run timeout 5 busybox wget -q -O - http://10.210.0.1:18080/
 check "a port published on 127.0.0.1 does not answer on other addresses" [ "$RC" != 0 ]
 check "nftables: neta's 6 port rules are in table inet hull" [ "$(rules_of neta)" = 6 ]
+run h run --rm --name netref1 -p 18082:80 "${RUNF[@]}" "$IMG" true
+check "a host port another container publishes is refused" bash -c "[ '$RC' != 0 ] && grep -q 'already published by container .neta.' <<<'$ERR'"
+python3 -c 'import socket,time; s=socket.socket(); s.bind(("127.0.0.1",18087)); s.listen(); time.sleep(20)' & BUSY=$!
+sleep 0.3
+run h run --rm --name netref2 -p 18087:80 "${RUNF[@]}" "$IMG" true
+check "a host port a host process listens on is refused" bash -c "[ '$RC' != 0 ] && grep -q 'in use on the host' <<<'$ERR'"
+kill "$BUSY" 2>/dev/null; wait "$BUSY" 2>/dev/null
+check "refused runs left nothing behind" bash -c "$(declare -f lease_of rules_of veth_of gone); gone netref1 && gone netref2"
 
 # --- DNS through a test server on the bridge address -------------------------
 cat >"$WORK/dns.py" <<'EOF'
@@ -177,14 +211,13 @@ run h delete --force netb
 check "delete --force after the init was killed" [ "$RC" = 0 ]
 check "after delete --force: no veth, no nft rule, no lease for netb" gone netb
 check "the hull-base rules only match the hull subnet" \
-	bash -c "nft list chain inet hull postrouting | grep masquerade | grep -v -q '10.210.0.0/24' && exit 1 || exit 0"
+	bash -c "nft list chain inet hull postrouting | grep masquerade | grep -v -e '10.210.0.0/24' -e 'ip6 saddr fd68:756c:6c00::/64' | grep -q . && exit 1 || exit 0"
 
 # --- stale leases and the subnet -----------------------------------------------
 # a namespace dies without a teardown (a create that failed after the setup
 # hook): the next attach releases its lease and rules
 mkdir -p "$WORK/tapb" && echo tapguest >"$WORK/tapb/hostname"
-unshare -n sleep 120 & HOLDER=$!
-sleep 0.2
+holder_start || { notok "a namespace holder"; finish; }
 SSTATE="{\"ociVersion\":\"1.2.0\",\"id\":\"netstale\",\"status\":\"creating\",\"pid\":$HOLDER,\"bundle\":\"$WORK/tapb\"}"
 run "$HULL" -- -net-hook setup -p 18086:80 <<<"$SSTATE"
 check "setup hook for netstale" bash -c "[ '$RC' = 0 ] && [ -n '$(lease_of netstale)' ]"
@@ -195,6 +228,10 @@ check "netstale's lease and rules are still there after its namespace died" \
 run h run --rm "${RUNF[@]}" "$IMG" true
 check "the next run releases the stale lease and its rules" bash -c "[ '$RC' = 0 ] && [ -z '$(lease_of netstale)' ] && [ '$(rules_of netstale)' = 0 ]"
 # the subnet is configurable, but only while no container holds a lease
+# (other users of hull0 on this machine hold leases: then this part is skipped)
+if [ -n "$(grep -c . /run/hull/net/leases | grep -v '^0$')" ]; then
+	skip "subnet change: other containers hold leases on hull0"
+else
 run h run -d --name netd "${RUNF[@]}" "$IMG" sleep 300
 run h run --rm --subnet 10.211.0.0/24 "${RUNF[@]}" "$IMG" true
 check "--subnet change refused while a container holds a lease" bash -c "[ '$RC' != 0 ] && grep -q 'containers deleted first' <<<'$ERR'"
@@ -205,6 +242,7 @@ check "hull0 moved to 10.211.0.1/24" bash -c "ip -o -4 addr show dev hull0 | gre
 check "masquerade follows the subnet" bash -c "nft list chain inet hull postrouting | grep -q 'ip saddr 10.211.0.0/24' && ! nft list chain inet hull postrouting | grep -q 10.210."
 run h run --rm "${RUNF[@]}" "$IMG" ip -o -4 addr show dev eth0
 check "back to the default subnet" grep -q " 10.210.0.2/24 " <<<"$OUT"
+fi
 
 # --- other modes and bad input -------------------------------------------------
 run h run --rm --net none "${RUNF[@]}" "$IMG" ip -o link
@@ -259,10 +297,8 @@ while time.time() < end:
         h = h[:10] + struct.pack(">H", csum(h)) + h[12:]
         os.write(fd, src + mac + b"\x08\x00" + h + u)
 EOF
-unshare -n sleep 120 & HOLDER=$!
-mkdir -p "$WORK/tapb" && echo tapguest >"$WORK/tapb/hostname"
+holder_start || { notok "a namespace holder"; finish; }
 TSTATE="{\"ociVersion\":\"1.2.0\",\"id\":\"nettap\",\"status\":\"creating\",\"pid\":$HOLDER,\"bundle\":\"$WORK/tapb\"}"
-sleep 0.2
 run "$HULL" -- -net-hook setup --tap -p 127.0.0.1:18085:7/udp <<<"$TSTATE"
 check "setup hook with --tap" [ "$RC" = 0 ]
 IPT=$(lease_of nettap)
@@ -284,6 +320,30 @@ check "teardown hook" [ "$RC" = 0 ]
 check "after teardown: no veth, no nft rule, no lease for nettap" gone nettap
 kill "$HOLDER" 2>/dev/null; wait "$HOLDER" 2>/dev/null
 
-check "no veth left on hull0" bash -c "! ip -o link show master hull0 | grep -q ."
+# the same on a network hull's hook did not give a tap (what Podman/containerd
+# leave: an eth0 with an address and a default route): the VM handler's
+# netns_vm_net_prepare (here through `-net-hook vm-info`) adds tap0 + redirects
+holder_start || { notok "a namespace holder"; finish; }
+VSTATE="{\"ociVersion\":\"1.2.0\",\"id\":\"netvm\",\"status\":\"creating\",\"pid\":$HOLDER,\"bundle\":\"$WORK/tapb\"}"
+run "$HULL" -- -net-hook setup <<<"$VSTATE"
+IPV=$(lease_of netvm)
+check "setup hook without --tap: no tap0" bash -c "[ '$RC' = 0 ] && ! nsenter -t $HOLDER -n ip link show tap0 >/dev/null 2>&1"
+MACV=$(nsenter -t "$HOLDER" -n ip -o link show eth0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
+run nsenter -t "$HOLDER" -n "$HULL" -- -net-hook vm-info
+check "vm-info describes eth0 for the guest (MAC, address, gateway)" [ "$OUT" = "eth0 tap=tap0 hull.net=$MACV,$IPV/24,10.210.0.1" ]
+run nsenter -t "$HOLDER" -n tc filter show dev eth0 ingress
+check "vm-info added the eth0 -> tap0 redirect" grep -q "mirred (Egress Redirect to device tap0)" <<<"$OUT"
+run nsenter -t "$HOLDER" -n "$HULL" -- -net-hook vm-info
+check "vm-info again: same answer, nothing added twice" bash -c "[ '$OUT' = 'eth0 tap=tap0 hull.net=$MACV,$IPV/24,10.210.0.1' ] && [ \$(nsenter -t $HOLDER -n tc filter show dev eth0 ingress | grep -c mirred) = 1 ]"
+nsenter -t "$HOLDER" -n python3 "$WORK/guest.py" "$IPV" 30 & GUEST=$!
+sleep 0.5
+run "$WORK/nettool" udp-ask "$IPV" 7 cni 5
+check "UDP reaches the guest through the tap vm-info made" [ "$OUT" = guest:cni ]
+kill "$GUEST" 2>/dev/null; wait "$GUEST" 2>/dev/null
+run "$HULL" -- -net-hook teardown <<<"$VSTATE"
+check "after teardown: no veth, no nft rule, no lease for netvm" gone netvm
+kill "$HOLDER" 2>/dev/null; wait "$HOLDER" 2>/dev/null
+
+check "no veth of this test left" bash -c "$(declare -f veth_of); for i in neta netb netc1 netc2 netc3 netc4 netd nettap netstale netvm; do ip link show \$(veth_of \$i) >/dev/null 2>&1 && exit 1; done; exit 0"
 
 finish

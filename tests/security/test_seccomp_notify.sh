@@ -87,9 +87,10 @@ start_agent 1
 bundle /bin/sh -c 'mkdir /nonexistent/z && echo MKDIR-FAKED'
 jq '.linux.seccomp.syscalls[0].names += ["connect", "socket"]' "$B/config.json" > "$B/config.new" && mv "$B/config.new" "$B/config.json"
 SEC_N=$((SEC_N + 1)); ID=notify$$-$SEC_N
-OUT=$(cd "$B" && timeout 30 "$HULL" --root "$STATE" run --bundle "$B" "$ID" 2>"$WORK/stderr")
-RC=$? ERR=$(cat "$WORK/stderr")
-H delete -f "$ID" >/dev/null 2>&1
+(cd "$B" && timeout 30 "$HULL" --root "$STATE" run --bundle "$B" "$ID" >"$WORK/stdout" 2>"$WORK/stderr")
+RC=$?
+H delete -f "$ID" >/dev/null 2>&1   # a container stuck in the filter is killed here
+OUT=$(cat "$WORK/stdout") ERR=$(cat "$WORK/stderr")
 check "NOTIFY on connect/socket: works or is refused naming the syscall, no hang" \
 	eval '{ [ "$RC" = 0 ] && printf "%s\n" "$OUT" | grep -qx MKDIR-FAKED; } ||
 	      { [ "$RC" != 0 ] && [ "$RC" != 124 ] && printf "%s" "$ERR" | grep -qE "connect|socket"; }'

@@ -133,14 +133,17 @@ static void test_lease_update(void **state)
 static void test_nft_rules(void **state)
 {
 	struct netns_subnet s = subnet("10.210.0.0/24");
-	char *base = netns_nft_base_rules(&s);
+	char *base = netns_nft_base_rules(&s, true);
+	assert_non_null(strstr(base, "ip6 saddr fd68:756c:6c00::/64 ip6 daddr != fd68:756c:6c00::/64 masquerade"));
 	assert_non_null(strstr(base, "add table inet hull\n"));
 	/* every masquerade is limited to the subnet */
 	for (char *p = base; (p = strstr(p, "masquerade")); p++) {
 		char *line = p;
 		while (line > base && line[-1] != '\n')
 			line--;
-		assert_true(strstr(line, "10.210.0.0/24") && strstr(line, "10.210.0.0/24") < p);
+		/* the subnet (or, for loopback sources, the destination) is matched before the verdict */
+		const char *v4 = strstr(line, "10.210.0.0/24"), *v6 = strstr(line, "ip6 saddr fd68:756c:6c00::/64");
+		assert_true((v4 && v4 < p) || (v6 && v6 < p));
 	}
 	assert_null(strstr(base, "table ip "));
 	free(base);
@@ -182,6 +185,46 @@ static void test_nft_delete_cmds(void **state)
 	free(c);
 }
 
+static void test_ip6_for(void **state)
+{
+	struct netns_subnet s = subnet("10.210.0.0/16");
+	uint8_t a[16];
+	const uint8_t want[16] = { 0xfd, 0x68, 0x75, 0x6c, 0x6c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x02 };
+	netns_ip6_for(IP4(10, 210, 1, 2), &s, a);
+	assert_memory_equal(a, want, 16);
+	/* the gateway is ::1 */
+	netns_ip6_for(netns_subnet_gateway(&s), &s, a);
+	assert_int_equal(a[15], 1);
+	assert_int_equal(a[14], 0);
+}
+
+static void test_nft_port_owner(void **state)
+{
+	const char *listing =
+		"table inet hull {\n"
+		"\tchain prerouting {\n"
+		"\t\tip daddr 127.0.0.1 tcp dport 8080 dnat ip to 10.210.0.7:80 comment \"hull:web\"\n"
+		"\t\tfib daddr type local udp dport 53 dnat ip to 10.210.0.8:53 comment \"hull:dns\"\n"
+		"\t}\n"
+		"}\n";
+	char owner[64];
+	struct netns_port p = port("8080:80");
+	assert_true(netns_nft_port_owner(listing, &p, owner, sizeof(owner)));   /* any address overlaps */
+	assert_string_equal(owner, "web");
+	p = port("127.0.0.1:8080:81");
+	assert_true(netns_nft_port_owner(listing, &p, owner, sizeof(owner)));
+	p = port("10.210.0.1:8080:80");   /* another host address: no overlap */
+	assert_false(netns_nft_port_owner(listing, &p, owner, sizeof(owner)));
+	p = port("8080:80/udp");          /* another protocol */
+	assert_false(netns_nft_port_owner(listing, &p, owner, sizeof(owner)));
+	p = port("127.0.0.1:53:53/udp");  /* inside the "every address" rule */
+	assert_true(netns_nft_port_owner(listing, &p, owner, sizeof(owner)));
+	assert_string_equal(owner, "dns");
+	p = port("808:80");               /* "dport 808 " is not "dport 8080 " */
+	assert_false(netns_nft_port_owner(listing, &p, owner, sizeof(owner)));
+	assert_false(netns_nft_port_owner(NULL, &p, owner, sizeof(owner)));
+}
+
 static void test_veth_name(void **state)
 {
 	char a[16], b[16], c[16];
@@ -203,6 +246,8 @@ int main(void)
 		cmocka_unit_test(test_lease_update),
 		cmocka_unit_test(test_nft_rules),
 		cmocka_unit_test(test_nft_delete_cmds),
+		cmocka_unit_test(test_ip6_for),
+		cmocka_unit_test(test_nft_port_owner),
 		cmocka_unit_test(test_veth_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

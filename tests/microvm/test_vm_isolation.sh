@@ -1,0 +1,159 @@
+#!/bin/bash
+# VM isolation (issue 8) on a real KVM, inside the test host: containers run
+# with `--vm` (or the org.hull.isolation=vm annotation) get their own guest
+# kernel; the workload's exit status (0, 3, 127, 137 after `hull kill -9`),
+# stdin/stdout/stderr, VM size annotations, create/start/exec/kill/delete.
+#
+# Environment: HULL, BUILD (hull-agent), HULL_GUEST_DIR (vmlinux from
+# make guest-kernel), ROOTFS_CACHE (optional, for make-bundle.sh).
+. "$(dirname "$0")/../testhost/lib.sh"
+
+: "${HULL:?}" "${BUILD:?}"
+[ -c /dev/kvm ] || { echo "no /dev/kvm"; exit 77; }
+guest=${HULL_GUEST_DIR:-$BUILD/guest}
+export HULL_KERNEL=${HULL_KERNEL:-$guest/vmlinux}
+export HULL_AGENT=${HULL_AGENT:-$BUILD/hull-agent}
+[ -f "$HULL_KERNEL" ] || { not_ok "guest kernel at $HULL_KERNEL (make guest-kernel)"; finish; }
+[ -x "$HULL_AGENT" ] || { not_ok "guest agent at $HULL_AGENT"; finish; }
+mkbundle=$(dirname "$0")/../lib/make-bundle.sh
+
+work=$(mktemp -d /tmp/hull-vmiso.XXXXXX)
+root=$work/state
+ids=()
+cleanup() {
+	for id in "${ids[@]}"; do "$HULL" --root "$root" delete -f "$id" >/dev/null 2>&1; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+hull() { "$HULL" --root "$root" "$@"; }
+
+bundle() {  # bundle NAME ARGS... : a bundle at $work/NAME running ARGS
+	local dir=$work/$1
+	shift
+	bash "$mkbundle" "$dir" "$@" >/dev/null || return 1
+	# A VM is the container: its memory and cpu limits size the guest.
+	echo "$dir"
+}
+annotate() {  # annotate DIR KEY VALUE
+	jq --arg k "$2" --arg v "$3" '.annotations[$k] = $v' "$1/config.json" >"$1/config.json.new" &&
+		mv "$1/config.json.new" "$1/config.json"
+}
+n=0
+run_vm() {  # run_vm DIR [hull run flags]: run in DIR, status in $rc, output in $out/$err
+	local dir=$1
+	shift
+	n=$((n + 1))
+	out=$(cd "$dir" && timeout 300 "$HULL" --root "$root" run "$@" "vm$n" 2>"$work/stderr")
+	rc=$?
+	err=$(cat "$work/stderr")
+}
+
+host_release=$(uname -r)
+b=$(bundle uname uname -r)
+t0=$(date +%s%N)
+run_vm "$b" --vm
+t1=$(date +%s%N)
+diag "hull run --vm uname -r: $(((t1 - t0) / 1000000)) ms (nested KVM under TCG)"
+expect_eq "run --vm uname -r: exit status" "$rc" 0
+case $out in
+*-hull) ok "run --vm uname -r prints the guest kernel's release ($out, host $host_release)" ;;
+*) not_ok "run --vm uname -r prints the guest kernel's release: got '$out' (stderr: $err)" ;;
+esac
+run_vm "$b"
+if [ "$rc" = 0 ] && [ "$out" = "$host_release" ]; then
+	ok "without --vm the same bundle is a container ($out)"
+else
+	not_ok "without --vm the same bundle is a container: rc=$rc '$out' $err"
+fi
+
+b=$(bundle annotated uname -r)
+annotate "$b" org.hull.isolation vm
+run_vm "$b"
+case $rc:$out in
+0:*-hull) ok "annotation org.hull.isolation=vm selects the VM ($out)" ;;
+*) not_ok "annotation org.hull.isolation=vm selects the VM: rc=$rc '$out' $err" ;;
+esac
+
+b=$(bundle exit3 sh -c 'echo to-out; echo to-err >&2; exit 3')
+run_vm "$b" --vm
+expect_eq "exit 3 propagates" "$rc" 3
+expect_eq "stdout relayed" "$out" to-out
+expect_eq "stderr relayed" "$err" to-err
+
+b=$(bundle missing /no/such/program)
+run_vm "$b" --vm
+expect_eq "missing executable: exit 127" "$rc" 127
+case $err in
+*/no/such/program*) ok "missing executable named on stderr" ;;
+*) not_ok "missing executable named on stderr: '$err'" ;;
+esac
+
+b=$(bundle cat cat)
+n=$((n + 1))
+out=$(cd "$b" && echo "hello from the host" | timeout 300 "$HULL" --root "$root" run --vm "vm$n" 2>&1)
+rc=$?
+expect_eq "stdin reaches the guest workload and comes back" "$rc:$out" "0:hello from the host"
+
+b=$(bundle sized sh -c 'echo $(nproc) $(sed -n "s/^MemTotal: *\([0-9]*\) kB/\1/p" /proc/meminfo)')
+annotate "$b" org.hull.vm.cpus 2
+annotate "$b" org.hull.vm.memory 300
+run_vm "$b" --vm
+read -r cpus memkb <<<"$out"
+expect_eq "org.hull.vm.cpus=2: the guest has 2 vCPUs" "${cpus:-}" 2
+if [ -n "${memkb:-}" ] && [ "$memkb" -gt $((250 * 1024)) ] && [ "$memkb" -le $((300 * 1024)) ]; then
+	ok "org.hull.vm.memory=300: guest MemTotal ${memkb} kB"
+else
+	not_ok "org.hull.vm.memory=300: guest MemTotal '${memkb:-}' kB (rc=$rc $err)"
+fi
+
+# create / start / exec / kill / delete, and 137 for SIGKILL
+b=$(bundle long sleep 600)
+ids+=(vmlong)
+(cd "$b" && timeout 120 "$HULL" --root "$root" create --vm vmlong >"$work/long.out" 2>&1)
+expect_eq "create --vm" "$?" 0
+st=$(hull state vmlong 2>/dev/null | jq -r .status)
+expect_eq "state after create" "$st" created
+pid=$(hull state vmlong 2>/dev/null | jq -r .pid)
+hull start vmlong
+expect_eq "start" "$?" 0
+st=$(hull state vmlong 2>/dev/null | jq -r .status)
+expect_eq "state after start" "$st" running
+if [ -n "$pid" ] && [ -d "/proc/$pid" ] && grep -q . "/proc/$pid/cgroup"; then
+	ok "the container's pid ($pid) is the VMM, in the container's cgroup ($(cut -d: -f3 "/proc/$pid/cgroup" | head -1))"
+else
+	not_ok "the container's pid is a live process"
+fi
+out=$(timeout 120 "$HULL" --root "$root" exec vmlong uname -r 2>&1)
+rc=$?
+case $rc:$out in
+0:*-hull) ok "hull exec runs in the guest ($out)" ;;
+*) not_ok "hull exec runs in the guest: rc=$rc '$out'" ;;
+esac
+out=$(timeout 120 "$HULL" --root "$root" exec vmlong sh -c 'exit 5' 2>&1)
+expect_eq "hull exec: exit status of the guest process" "$?" 5
+hull kill vmlong KILL
+for _ in $(seq 100); do [ "$(hull state vmlong 2>/dev/null | jq -r .status)" = stopped ] && break; sleep 0.1; done
+expect_eq "state after kill -9" "$(hull state vmlong 2>/dev/null | jq -r .status)" stopped
+hull delete vmlong
+expect_eq "delete" "$?" 0
+
+b=$(bundle killed sleep 600)
+n=$((n + 1))
+(cd "$b" && exec timeout 300 "$HULL" --root "$root" run --vm vmkilled >/dev/null 2>&1) &
+runner=$!
+for _ in $(seq 600); do [ "$(hull state vmkilled 2>/dev/null | jq -r .status)" = running ] && break; sleep 0.1; done
+sleep 1
+hull kill vmkilled KILL
+wait "$runner"
+expect_eq "run --vm, then hull kill -9: exit 137" "$?" 137
+
+b=$(bundle termed sleep 600)
+(cd "$b" && exec timeout 300 "$HULL" --root "$root" run --vm vmtermed >/dev/null 2>&1) &
+runner=$!
+for _ in $(seq 600); do [ "$(hull state vmtermed 2>/dev/null | jq -r .status)" = running ] && break; sleep 0.1; done
+sleep 3   # the guest must be up to receive the signal
+hull kill vmtermed TERM
+wait "$runner"
+expect_eq "run --vm, then hull kill TERM: forwarded to the guest workload (143)" "$?" 143
+
+finish
