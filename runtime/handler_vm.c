@@ -763,7 +763,6 @@ static int vm_exec_process(const struct hull_handler_ctx *ctx, struct hull_err *
 	sigset_t set;
 	int s, vs, code, r;
 
-	close_exec_fds(NULL, 0);
 	if ((r = drop_privileges(err)) < 0)
 		return r;
 	signal(SIGPIPE, SIG_IGN);
@@ -782,6 +781,8 @@ static int vm_exec_process(const struct hull_handler_ctx *ctx, struct hull_err *
 	close(s);
 	if (vs < 0)
 		return hull_errf(err, ECONNREFUSED, "VM isolation: the guest agent of `%s` refused the exec", ctx->id);
+	/* Released: from here on errors are the process's, not the runtime's. */
+	close_exec_fds(&vs, 1);
 	if (ctx->proc->terminal)
 		raw_tty(STDIN_FILENO);
 	if ((r = send_start(vs, ctx->proc, NULL, err)) < 0)
