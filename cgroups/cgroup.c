@@ -547,13 +547,18 @@ int hull_cgroup_kill(struct hull_cgroup *cg, int sig, struct hull_err *err)
 	_cleanup_free_ pid_t *pids = NULL;
 	size_t n = 0;
 	bool frozen = false;
-	int ret;
+	int was_frozen, ret;
 
 	if (sig == SIGKILL && cg->layout == HULL_CGROUP_V2 && u && cg_exists(u->dir, "cgroup.kill"))
 		return cg_write(u->dir, "cgroup.kill", "1", err);
 	/* Freeze so nothing forks between reading the list and signalling;
-	 * a paused container stays paused. */
-	if (hull_cgroup_is_frozen(cg, err) == 0 && hull_cgroup_freeze(cg, true, err) == 0)
+	 * a paused container stays paused, except for SIGKILL: a task frozen
+	 * by the v1 freezer does not die until thawed, and clients (the
+	 * containerd shim, podman) expect a killed paused container to stop. */
+	was_frozen = hull_cgroup_is_frozen(cg, err);
+	if (was_frozen == 0 && hull_cgroup_freeze(cg, true, err) == 0)
+		frozen = true;
+	if (was_frozen == 1 && sig == SIGKILL)
 		frozen = true;
 	hull_err_clear(err);
 	ret = hull_cgroup_pids(cg, &pids, &n, err);

@@ -66,6 +66,17 @@ int hull_cgroup_open(const char *path, struct hull_cgroup **out, struct hull_err
 /* Move pid (all its threads: cgroup.procs) into the cgroup in every hierarchy. */
 int hull_cgroup_enter(struct hull_cgroup *cg, pid_t pid, struct hull_err *err);
 
+/* The fast placement on v1/hybrid (selfjoin.c): writing cgroup.procs waits
+ * for an RCU grace period, a thread moving itself through a v1 `tasks` file
+ * does not.  The runtime opens the `tasks` file of every v1 hierarchy
+ * (up to max; *n set) before the clone; the child — still single-threaded —
+ * calls hull_cgroup_self_join, which writes "0" to each and closes them.
+ * The unified tree (hybrid) is not covered: use CLONE_INTO_CGROUP with
+ * hull_cgroup_v2_dirfd for it.  _close drops the fds unused. */
+int hull_cgroup_self_join_open(struct hull_cgroup *cg, int *fds, size_t max, size_t *n, struct hull_err *err);
+int hull_cgroup_self_join(int *fds, size_t *n, struct hull_err *err);
+void hull_cgroup_self_join_close(int *fds, size_t *n);
+
 /* O_PATH|O_DIRECTORY|O_CLOEXEC fd of the container's unified-tree directory
  * (v2 and hybrid), for clone3 CLONE_INTO_CGROUP.  Opened on the first call,
  * owned by cg (closed by hull_cgroup_free); -1 on pure v1 or if it cannot be
@@ -94,7 +105,9 @@ int hull_cgroup_is_frozen(struct hull_cgroup *cg, struct hull_err *err);
 int hull_cgroup_pids(struct hull_cgroup *cg, pid_t **pids, size_t *n, struct hull_err *err);
 
 /* Send sig to every process (v2: cgroup.kill for SIGKILL when available;
- * otherwise freeze, signal each pid, thaw, so nothing forks past us). */
+ * otherwise freeze, signal each pid, thaw, so nothing forks past us).  A
+ * frozen (paused) cgroup stays frozen, except that SIGKILL thaws it so the
+ * processes can die. */
 int hull_cgroup_kill(struct hull_cgroup *cg, int sig, struct hull_err *err);
 
 /* Remove the tree, deepest directories first, retrying EBUSY with a short

@@ -91,6 +91,23 @@ int ap_get_u32(struct ap_reader *r, uint32_t *v)
 	return 0;
 }
 
+static int put_u64(struct ap_buf *b, uint64_t v)
+{
+	int r = ap_put_u32(b, (uint32_t)v);
+
+	return r < 0 ? r : ap_put_u32(b, (uint32_t)(v >> 32));
+}
+
+static int get_u64(struct ap_reader *r, uint64_t *v)
+{
+	uint32_t lo, hi;
+
+	if (ap_get_u32(r, &lo) < 0 || ap_get_u32(r, &hi) < 0)
+		return -EBADMSG;
+	*v = (uint64_t)hi << 32 | lo;
+	return 0;
+}
+
 int ap_get_str(struct ap_reader *r, char **out)
 {
 	uint32_t n;
@@ -161,6 +178,23 @@ int ap_process_encode(const struct ap_process *p, struct ap_buf *out)
 		return r;
 	if (p->hostname && (r = ap_put_str(out, p->hostname)) < 0)
 		return r;
+	if (p->n_rlimits > AP_MAX_RLIMITS)
+		return -E2BIG;
+	if ((r = ap_put_u32(out, p->no_new_privs ? 1 : 0)) < 0 || (r = ap_put_u32(out, p->has_caps ? 1 : 0)) < 0)
+		return r;
+	if (p->has_caps && ((r = put_u64(out, p->cap_bounding)) < 0 || (r = put_u64(out, p->cap_effective)) < 0 ||
+			    (r = put_u64(out, p->cap_inheritable)) < 0 || (r = put_u64(out, p->cap_permitted)) < 0 ||
+			    (r = put_u64(out, p->cap_ambient)) < 0))
+		return r;
+	if ((r = ap_put_u32(out, p->has_umask ? 1 : 0)) < 0 || (r = ap_put_u32(out, p->umask)) < 0 ||
+	    (r = ap_put_u32(out, p->n_rlimits)) < 0)
+		return r;
+	for (uint32_t i = 0; i < p->n_rlimits; i++)
+		if ((r = ap_put_u32(out, p->rlimits[i].resource)) < 0 || (r = put_u64(out, p->rlimits[i].soft)) < 0 ||
+		    (r = put_u64(out, p->rlimits[i].hard)) < 0)
+			return r;
+	if ((r = put_strv(out, p->masked, p->n_masked)) < 0 || (r = put_strv(out, p->readonly, p->n_readonly)) < 0)
+		return r;
 	return 0;
 }
 
@@ -172,6 +206,15 @@ void ap_process_free(struct ap_process *p)
 	if (p->env)
 		for (uint32_t i = 0; i < p->n_env; i++)
 			free(p->env[i]);
+	if (p->masked)
+		for (uint32_t i = 0; i < p->n_masked; i++)
+			free(p->masked[i]);
+	if (p->readonly)
+		for (uint32_t i = 0; i < p->n_readonly; i++)
+			free(p->readonly[i]);
+	free(p->masked);
+	free(p->readonly);
+	free(p->rlimits);
 	free(p->args);
 	free(p->env);
 	free(p->gids);
@@ -211,6 +254,36 @@ int ap_process_decode(const void *data, size_t len, struct ap_process *out)
 	if (ap_get_u32(&r, &has_host) < 0 || has_host > 1)
 		goto fail;
 	if (has_host && (ret = ap_get_str(&r, &out->hostname)) < 0)
+		goto fail;
+	ret = -EBADMSG;
+	if (ap_get_u32(&r, &flags) < 0 || flags > 1)
+		goto fail;
+	out->no_new_privs = flags;
+	if (ap_get_u32(&r, &flags) < 0 || flags > 1)
+		goto fail;
+	out->has_caps = flags;
+	if (out->has_caps && (get_u64(&r, &out->cap_bounding) < 0 || get_u64(&r, &out->cap_effective) < 0 ||
+			      get_u64(&r, &out->cap_inheritable) < 0 || get_u64(&r, &out->cap_permitted) < 0 ||
+			      get_u64(&r, &out->cap_ambient) < 0))
+		goto fail;
+	if (ap_get_u32(&r, &flags) < 0 || flags > 1 || ap_get_u32(&r, &out->umask) < 0 || out->umask > 0777)
+		goto fail;
+	out->has_umask = flags;
+	if (ap_get_u32(&r, &out->n_rlimits) < 0 || out->n_rlimits > AP_MAX_RLIMITS || out->n_rlimits > r.left / 20)
+		goto fail;
+	if (out->n_rlimits) {
+		out->rlimits = calloc(out->n_rlimits, sizeof(*out->rlimits));
+		if (!out->rlimits) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		for (uint32_t i = 0; i < out->n_rlimits; i++)
+			if (ap_get_u32(&r, &out->rlimits[i].resource) < 0 || get_u64(&r, &out->rlimits[i].soft) < 0 ||
+			    get_u64(&r, &out->rlimits[i].hard) < 0)
+				goto fail;
+	}
+	if ((ret = get_strv(&r, &out->masked, &out->n_masked)) < 0 ||
+	    (ret = get_strv(&r, &out->readonly, &out->n_readonly)) < 0)
 		goto fail;
 	if (r.left || !out->n_args || !out->cwd[0]) {
 		ret = -EBADMSG;

@@ -40,6 +40,13 @@ enum ap_type {
 	AP_SHUTDOWN = 10,   /* host→guest: power the VM off */
 };
 
+#define AP_MAX_RLIMITS 64u
+
+struct ap_rlimit {
+	uint32_t resource;
+	uint64_t soft, hard;
+};
+
 struct ap_process {
 	bool terminal;
 	uint32_t uid, gid;
@@ -52,6 +59,19 @@ struct ap_process {
 	uint32_t n_env;
 	char **env;           /* NULL-terminated */
 	char *hostname;       /* may be NULL */
+	/* Security settings the agent applies in the child before exec. */
+	bool no_new_privs;
+	bool has_caps;        /* else the capability sets are left as they are */
+	uint64_t cap_bounding, cap_effective, cap_inheritable, cap_permitted, cap_ambient;
+	bool has_umask;
+	uint32_t umask;
+	uint32_t n_rlimits;
+	struct ap_rlimit *rlimits;
+	/* Applied once, for the container's process (not for exec). */
+	uint32_t n_masked;
+	char **masked;        /* NULL-terminated */
+	uint32_t n_readonly;
+	char **readonly;      /* NULL-terminated */
 };
 
 struct ap_buf {

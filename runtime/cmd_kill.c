@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cgroups/cgroup.h"
 #include "runtime/cli.h"
 #include "runtime/state.h"
 
@@ -81,6 +82,16 @@ static int cmd_kill(const struct hull_globals *g, int argc, char **argv, struct 
 	}
 	if (hull_container_kill(c, sig, all, err) < 0)
 		goto out;
+	/* A task frozen by the v1 freezer does not die until thawed: like runc,
+	 * thaw a paused container after SIGKILL to its init (--all thaws in
+	 * hull_cgroup_kill), so the containerd shim and podman see it stop. */
+	if (sig == SIGKILL && !all && st == HULL_STATUS_PAUSED) {
+		struct hull_cgroup *cg = NULL;
+		if (hull_container_cgroup(c, &cg, err) == 0 && cg)
+			hull_cgroup_freeze(cg, false, err);
+		hull_err_clear(err);    /* the signal was delivered; a thaw failure is not kill's */
+		hull_cgroup_free(cg);
+	}
 	rc = 0;
 out:
 	if (rc)

@@ -16,6 +16,7 @@
 #include "cgroups/cgroup.h"
 #include "lib/cleanup.h"
 #include "lib/fs.h"
+#include "lib/json.h"
 #include "lib/log.h"
 #include "oci/config.h"
 #include "runtime/cli.h"
@@ -88,7 +89,7 @@ static int parse_i64(const char *s, int64_t *out)
 /* Parse a linux.resources document with the config parser, so the checks
  * and messages are the same as for config.json; the fields' paths are
  * reported relative to the file (".memory.limit"). */
-static int load_resources(const char *file, struct oci_config **cfg, struct hull_err *err)
+static int load_resources(const char *file, struct oci_config **cfg, char **raw, struct hull_err *err)
 {
 	_cleanup_free_ char *text = NULL, *doc = NULL;
 	const char *name = strcmp(file, "-") ? file : "<stdin>";
@@ -120,8 +121,10 @@ static int load_resources(const char *file, struct oci_config **cfg, struct hull
 		char *p = strstr(err->msg, ".linux.resources");
 		if (p)
 			memmove(p, p + 16, strlen(p + 16) + 1);
+		return ret;
 	}
-	return ret;
+	*raw = steal_ptr(text);
+	return 0;
 }
 
 struct update_flags {
@@ -166,6 +169,193 @@ static int parse_flag(struct update_flags *f, int opt, const char *name, const c
 	return 0;
 }
 
+/* ---- persisting: the saved config.json gets the new values --------------- */
+
+/* The flags as a linux.resources patch (only what was given). */
+static char *flags_patch(const struct oci_resources *r)
+{
+	struct hull_json *j = hull_json_new(false);
+	struct hull_err e = { 0 };
+	char *out = NULL;
+	size_t len;
+
+	hull_json_begin_map(j);
+	if (r->has_memory) {
+		hull_json_key(j, "memory");
+		hull_json_begin_map(j);
+		if (r->memory.limit.set)
+			hull_json_kv_int(j, "limit", r->memory.limit.v);
+		if (r->memory.swap.set)
+			hull_json_kv_int(j, "swap", r->memory.swap.v);
+		if (r->memory.reservation.set)
+			hull_json_kv_int(j, "reservation", r->memory.reservation.v);
+		hull_json_end_map(j);
+	}
+	if (r->has_cpu) {
+		const struct oci_cpu *c = &r->cpu;
+		hull_json_key(j, "cpu");
+		hull_json_begin_map(j);
+		if (c->shares.set)
+			hull_json_kv_uint(j, "shares", c->shares.v);
+		if (c->quota.set)
+			hull_json_kv_int(j, "quota", c->quota.v);
+		if (c->period.set)
+			hull_json_kv_uint(j, "period", c->period.v);
+		if (c->burst.set)
+			hull_json_kv_uint(j, "burst", c->burst.v);
+		if (c->realtime_period.set)
+			hull_json_kv_uint(j, "realtimePeriod", c->realtime_period.v);
+		if (c->realtime_runtime.set)
+			hull_json_kv_int(j, "realtimeRuntime", c->realtime_runtime.v);
+		if (c->idle.set)
+			hull_json_kv_int(j, "idle", c->idle.v);
+		if (c->cpus)
+			hull_json_kv_string(j, "cpus", c->cpus);
+		if (c->mems)
+			hull_json_kv_string(j, "mems", c->mems);
+		hull_json_end_map(j);
+	}
+	if (r->has_pids && r->pids_limit.set) {
+		hull_json_key(j, "pids");
+		hull_json_begin_map(j);
+		hull_json_kv_int(j, "limit", r->pids_limit.v);
+		hull_json_end_map(j);
+	}
+	if (r->has_blkio && r->blkio.weight.set) {
+		hull_json_key(j, "blockIO");
+		hull_json_begin_map(j);
+		hull_json_kv_uint(j, "weight", r->blkio.weight.v);
+		hull_json_end_map(j);
+	}
+	hull_json_end_map(j);
+	if (hull_json_finish(j, &out, &len, &e) < 0)
+		return NULL;
+	return out;
+}
+
+static void emit_value(struct hull_json *j, yajl_val v);
+
+/* v with patch merged in: objects key by key (recursively), anything else
+ * replaced by the patch. */
+static void emit_merged(struct hull_json *j, yajl_val v, yajl_val patch)
+{
+	if (!patch) {
+		emit_value(j, v);
+		return;
+	}
+	if (!v || !YAJL_IS_OBJECT(v) || !YAJL_IS_OBJECT(patch)) {
+		emit_value(j, patch);
+		return;
+	}
+	hull_json_begin_map(j);
+	for (size_t i = 0; i < v->u.object.len; i++) {
+		yajl_val p = NULL;
+		for (size_t k = 0; k < patch->u.object.len; k++)
+			if (!strcmp(patch->u.object.keys[k], v->u.object.keys[i]))
+				p = patch->u.object.values[k];
+		hull_json_key(j, v->u.object.keys[i]);
+		emit_merged(j, v->u.object.values[i], p);
+	}
+	for (size_t k = 0; k < patch->u.object.len; k++) {
+		bool seen = false;
+		for (size_t i = 0; i < v->u.object.len && !seen; i++)
+			seen = !strcmp(patch->u.object.keys[k], v->u.object.keys[i]);
+		if (!seen) {
+			hull_json_key(j, patch->u.object.keys[k]);
+			emit_value(j, patch->u.object.values[k]);
+		}
+	}
+	hull_json_end_map(j);
+}
+
+static void emit_value(struct hull_json *j, yajl_val v)
+{
+	if (!v || YAJL_IS_NULL(v)) {
+		hull_json_null(j);
+	} else if (YAJL_IS_STRING(v)) {
+		hull_json_string(j, YAJL_GET_STRING(v));
+	} else if (YAJL_IS_INTEGER(v)) {
+		hull_json_int(j, YAJL_GET_INTEGER(v));
+	} else if (YAJL_IS_NUMBER(v)) {
+		/* beyond int64: the unsigned limits ("max" as 2^64-1) */
+		hull_json_uint(j, strtoull(YAJL_GET_NUMBER(v), NULL, 10));
+	} else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) {
+		hull_json_bool(j, YAJL_IS_TRUE(v));
+	} else if (YAJL_IS_ARRAY(v)) {
+		hull_json_begin_array(j);
+		for (size_t i = 0; i < v->u.array.len; i++)
+			emit_value(j, v->u.array.values[i]);
+		hull_json_end_array(j);
+	} else {
+		emit_merged(j, v, NULL);
+	}
+}
+
+/* Record the new limits in <state>/config.json (runc keeps them in its
+ * state too), so later readers see what the cgroup was set to. */
+static int persist_resources(const struct hull_container *c, const char *patch_text, struct hull_err *err)
+{
+	_cleanup_free_ char *text = NULL, *out = NULL;
+	char path[4096], ebuf[256];
+	yajl_val cfg = NULL, patch = NULL, linux_ = NULL;
+	struct hull_json *j;
+	size_t len;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/config.json", c->dir);
+	if ((r = hull_read_file(path, 16u << 20, &text, &len, err)) < 0)
+		return r;
+	cfg = yajl_tree_parse(text, ebuf, sizeof(ebuf));
+	patch = yajl_tree_parse(patch_text, ebuf, sizeof(ebuf));
+	if (!cfg || !YAJL_IS_OBJECT(cfg) || !patch) {
+		r = hull_errf(err, EINVAL, "%s: cannot parse it to record the update", path);
+		goto out;
+	}
+	j = hull_json_new(true);
+	hull_json_begin_map(j);
+	for (size_t i = 0; i < cfg->u.object.len; i++) {
+		const char *k = cfg->u.object.keys[i];
+		hull_json_key(j, k);
+		if (!strcmp(k, "linux") && YAJL_IS_OBJECT(cfg->u.object.values[i])) {
+			yajl_val l = cfg->u.object.values[i];
+			linux_ = l;
+			hull_json_begin_map(j);
+			bool had = false;
+			for (size_t n = 0; n < l->u.object.len; n++) {
+				hull_json_key(j, l->u.object.keys[n]);
+				if (!strcmp(l->u.object.keys[n], "resources")) {
+					emit_merged(j, l->u.object.values[n], patch);
+					had = true;
+				} else {
+					emit_value(j, l->u.object.values[n]);
+				}
+			}
+			if (!had) {
+				hull_json_key(j, "resources");
+				emit_value(j, patch);
+			}
+			hull_json_end_map(j);
+		} else {
+			emit_value(j, cfg->u.object.values[i]);
+		}
+	}
+	if (!linux_) {
+		hull_json_key(j, "linux");
+		hull_json_begin_map(j);
+		hull_json_key(j, "resources");
+		emit_value(j, patch);
+		hull_json_end_map(j);
+	}
+	hull_json_end_map(j);
+	if ((r = hull_json_finish(j, &out, &len, err)) < 0)
+		goto out;
+	r = hull_write_file_atomic(path, out, len, 0600, err);
+out:
+	yajl_tree_free(cfg);
+	yajl_tree_free(patch);
+	return r;
+}
+
 static int cmd_update(const struct hull_globals *g, int argc, char **argv, struct hull_err *err)
 {
 	static const struct option opts[] = {
@@ -194,6 +384,7 @@ static int cmd_update(const struct hull_globals *g, int argc, char **argv, struc
 	};
 	struct update_flags f;
 	struct oci_config *cfg = NULL;
+	_cleanup_free_ char *patch = NULL;
 	const struct oci_resources *res;
 	struct hull_container *c = NULL;
 	struct hull_cgroup *cg = NULL;
@@ -222,7 +413,7 @@ static int cmd_update(const struct hull_globals *g, int argc, char **argv, struc
 	if (hull_container_id_valid(argv[optind], err) < 0)
 		return 1;
 	if (f.resources) {
-		if (load_resources(f.resources, &cfg, err) < 0)
+		if (load_resources(f.resources, &cfg, &patch, err) < 0)
 			return 1;
 		res = &cfg->linux_.resources;
 	} else {
@@ -230,6 +421,10 @@ static int cmd_update(const struct hull_globals *g, int argc, char **argv, struc
 		if (f.r.memory.limit.set && f.r.memory.limit.v == -1 && !f.r.memory.swap.set)
 			f.r.memory.swap = (struct opt_i64){ true, -1 };
 		res = &f.r;
+		if (!(patch = flags_patch(res))) {
+			hull_errf(err, ENOMEM, "out of memory");
+			return 1;
+		}
 	}
 	if (hull_container_load(g->root, argv[optind], HULL_LOCK_EX, &c, err) < 0)
 		goto out;
@@ -246,6 +441,10 @@ static int cmd_update(const struct hull_globals *g, int argc, char **argv, struc
 	}
 	if (hull_cgroup_update(cg, res, err) < 0)
 		goto out;
+	if (persist_resources(c, patch, err) < 0) {
+		hull_err_wrap(err, "the limits are applied, but recording them failed");
+		goto out;
+	}
 	rc = 0;
 out:
 	if (rc)

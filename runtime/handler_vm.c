@@ -48,6 +48,7 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/cleanup.h"
@@ -368,7 +369,6 @@ static int vm_prepare(const struct hull_handler_ctx *ctx, struct hull_err *err)
 	if (console && *console && strcmp(console, "0")) {
 		vc.console = true;
 		vc.console_fd = STDERR_FILENO;
-		vc.cmdline = "panic=-1 hull.mode=oci";
 	}
 	r = hull_vm_create(&vc, &vmh.vm, err);
 	close(initrd);
@@ -592,20 +592,25 @@ static int connect_guest_port(unsigned port)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/vsock", vmh.dir_path);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		hull_warn("VM isolation: exec: connect to %s: %s", sa.sun_path, strerror(errno));
 		goto fail;
+	}
 	snprintf(line, sizeof(line), "CONNECT %u\n", port);
 	if (write_all(fd, line, strlen(line)) < 0)
 		goto fail;
 	while (got < sizeof(line) - 1) {
 		ssize_t n = read(fd, line + got, 1);
 		if (n <= 0)
-			goto fail;
+			break;
 		if (line[got++] == '\n')
 			break;
 	}
-	if (strncmp(line, "OK ", 3))
+	line[got] = '\0';
+	if (strncmp(line, "OK ", 3)) {
+		hull_warn("VM isolation: exec: guest port %u: no connection (`%.*s`)", port, (int)strcspn(line, "\n"), line);
 		goto fail;
+	}
 	return fd;
 fail:
 	if (fd >= 0)
@@ -633,6 +638,36 @@ static void send_fd(int sock, int fd)
 	sendmsg(sock, &mh, MSG_NOSIGNAL);
 }
 
+/* The agent connects for the container's process only once its exec
+ * listener is up; `hull exec` right after `start` waits for that. */
+static pthread_mutex_t agent_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t agent_cond = PTHREAD_COND_INITIALIZER;
+static bool agent_up;
+#define AGENT_WAIT_SEC 120
+
+static void agent_ready(void)
+{
+	pthread_mutex_lock(&agent_lock);
+	agent_up = true;
+	pthread_cond_broadcast(&agent_cond);
+	pthread_mutex_unlock(&agent_lock);
+}
+
+static bool wait_agent(void)
+{
+	struct timespec deadline;
+	bool up;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += AGENT_WAIT_SEC;
+	pthread_mutex_lock(&agent_lock);
+	while (!agent_up && pthread_cond_timedwait(&agent_cond, &agent_lock, &deadline) == 0)
+		;
+	up = agent_up;
+	pthread_mutex_unlock(&agent_lock);
+	return up;
+}
+
 /* Serves `hull exec`: only peers with our uid (root, in the container's
  * network namespace) get a stream to the agent's exec port. */
 static void *exec_broker(void *arg)
@@ -649,10 +684,11 @@ static void *exec_broker(void *arg)
 			return NULL;
 		}
 		if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 || cr.uid != geteuid()) {
+			hull_warn("VM isolation: exec: refused a peer with uid %u", (unsigned)cr.uid);
 			close(c);
 			continue;
 		}
-		g = connect_guest_port(AP_PORT_EXEC);
+		g = wait_agent() ? connect_guest_port(AP_PORT_EXEC) : -1;
 		send_fd(c, g);
 		if (g >= 0)
 			close(g);
@@ -692,6 +728,7 @@ static void *init_relay_main(void *arg)
 		hull_errf_sys(&ir->err, errno, "VM isolation: accept the guest agent");
 		return NULL;
 	}
+	agent_ready();
 	if (send_start(vs, ctx->proc, ctx->cfg->hostname, &ir->err) < 0)
 		return NULL;
 	code = host_relay(vs, ctx->proc->terminal, &ir->err);

@@ -24,6 +24,7 @@
 #include "rootfs/rootfs.h"
 #include "runtime/console.h"
 #include "runtime/hooks.h"
+#include "runtime/mempolicy.h"
 #include "runtime/security.h"
 #include "runtime/spawn.h"
 
@@ -50,6 +51,9 @@ struct init_plan {
 	bool defer_cgroupns;           /* unshare CLONE_NEWCGROUP after placement */
 	bool late_placement;           /* the parent moves us into the cgroup while we set up
 	                                * the rootfs; SYNC_PLACED says it is done */
+	bool self_join;                /* we move ourselves into the v1 hierarchies (selfjoin_fd) */
+	int selfjoin_fd[24];           /* v1 `tasks` files opened by the runtime */
+	size_t n_selfjoin;
 	bool userns;                   /* the container has its own user ns (new or joined) */
 	bool cgroupns;
 	bool new_mountns;
@@ -106,6 +110,10 @@ static int validate_config(const struct launch_opts *o, struct init_plan *p, str
 		if (!*k || strchr(k, '/') || strstr(k, "..") || k[0] == '.')
 			return hull_errf(err, EINVAL, "config.json: .linux.sysctl: invalid key `%.64s`", k);
 	}
+	if (l->has_intel_rdt)
+		return hull_errf(err, ENOTSUP, "config.json: .linux.intelRdt: not supported (hull has no resctrl support)");
+	if (hull_mempolicy_check(&l->memory_policy, err) < 0)
+		return -err->code;
 	if (cfg->process.terminal && !o->console_socket && !o->proxy_console)
 		return hull_errf(err, EINVAL, "config.json: .process.terminal is true: --console-socket is required (hull would detach)");
 	return 0;
@@ -267,18 +275,28 @@ static void child_namespaces(struct init_plan *p)
 	_exit(0);
 }
 
+/* After the pivot: /proc is the container's.  Written through
+ * rootfs_proc_open(), so a mount the image or a config entry placed over a
+ * file below /proc/sys cannot take the write (CVE-2025-52881 class). */
 static int apply_sysctl(const struct oci_linux *l, struct hull_err *err)
 {
 	char path[PATH_MAX];
 
 	for (size_t i = 0; i < l->n_sysctl; i++) {
+		const char *v = l->sysctl[i].value;
+		_cleanup_close_ int fd = -1;
 		char *q;
-		snprintf(path, sizeof(path), "/proc/sys/%s", l->sysctl[i].key);
-		for (q = path + 10; *q; q++)
+
+		snprintf(path, sizeof(path), "sys/%s", l->sysctl[i].key);
+		for (q = path + 4; *q; q++)
 			if (*q == '.')
 				*q = '/';
-		if (hull_write_file(path, l->sysctl[i].value, strlen(l->sysctl[i].value), err) < 0)
+		fd = rootfs_proc_open(path, O_WRONLY | O_CLOEXEC, err);
+		if (fd < 0 || hull_write_all(fd, v, strlen(v)) < 0) {
+			if (fd >= 0)
+				hull_errf_sys(err, errno, "write /proc/%s", path);
 			return hull_err_wrap(err, "config.json: .linux.sysctl `%s`", l->sysctl[i].key);
+		}
 	}
 	return 0;
 }
@@ -451,6 +469,8 @@ __attribute__((noreturn)) static void container_init(struct init_plan *p)
 		if (hull_hooks_run(cfg, OCI_HOOK_START_CONTAINER, st, &err) < 0)
 			init_fail_after_start(p, fifo_w, &err);
 	}
+	if (hull_mempolicy_apply(&cfg->linux_.memory_policy, &err) < 0)
+		init_fail_after_start(p, fifo_w, &err);
 	spawn_reset_signals();
 	if (!o->handler->guest_applies_process && sec_finalize_process(&so, &err) < 0)
 		init_fail_after_start(p, fifo_w, &err);
@@ -476,6 +496,10 @@ __attribute__((noreturn)) static void child_main(struct init_plan *p, int parent
 	close(p->lock_fd);
 	if (sync_expect(p->sync_fd, SYNC_GO, &m, &err) < 0)
 		_exit(1);
+	/* Before anything else, so the rootfs setup (mknod included) already
+	 * runs under the container's limits. */
+	if (p->self_join && hull_cgroup_self_join(p->selfjoin_fd, &p->n_selfjoin, &err) < 0)
+		sync_fail(p->sync_fd, &err);
 	if (!p->fast)
 		child_namespaces(p);
 	else if (p->defer_cgroupns && unshare(CLONE_NEWCGROUP) < 0) {
@@ -501,6 +525,7 @@ static void plan_close(struct init_plan *p)
 	if (p->listener_fd >= 0)
 		close(p->listener_fd);
 	p->fifo_fd = p->console_fd = p->listener_fd = -1;
+	hull_cgroup_self_join_close(p->selfjoin_fd, &p->n_selfjoin);
 }
 
 static int resolve_rootfs(const struct launch_opts *o, char **out, struct hull_err *err)
@@ -540,6 +565,24 @@ static int make_cgroup(const struct launch_opts *o, struct hull_cgroup **cg, str
 		return 0;
 	}
 	return r;
+}
+
+/* v1 and hybrid: the child moves itself into the v1 hierarchies (no RCU
+ * grace period, see cgroups/selfjoin.c) and clone3 puts it into the unified
+ * tree.  Falls back to the parent's cgroup.procs writes when that cannot be
+ * set up. */
+static void plan_self_join(struct init_plan *p, struct hull_cgroup *cg, int *cgroup_fd)
+{
+	struct hull_err e = { 0 };
+
+	if (hull_cgroup_layout(cg) == HULL_CGROUP_HYBRID && (*cgroup_fd = hull_cgroup_v2_dirfd(cg)) < 0)
+		return;
+	if (hull_cgroup_self_join_open(cg, p->selfjoin_fd, ARRAY_SIZE(p->selfjoin_fd), &p->n_selfjoin, &e) < 0) {
+		hull_debug("cgroup self-join unavailable: %s", e.msg);
+		*cgroup_fd = -1;
+		return;
+	}
+	p->self_join = true;
 }
 
 static void kill_and_reap(pid_t pid, bool ours)
@@ -635,13 +678,15 @@ int launch_container(const struct launch_opts *o, struct launch_result *res, str
 	p.clone_flags = p.new_flags;
 	if (res->cg && hull_cgroup_layout(res->cg) == HULL_CGROUP_V2)
 		cgroup_fd = hull_cgroup_v2_dirfd(res->cg);
-	if ((p.new_flags & CLONE_NEWCGROUP) && cgroup_fd < 0) {
+	else if (res->cg && p.fast && !rootless)
+		plan_self_join(&p, res->cg, &cgroup_fd);
+	if ((p.new_flags & CLONE_NEWCGROUP) && (cgroup_fd < 0 || p.self_join)) {
 		p.clone_flags &= ~CLONE_NEWCGROUP;
 		p.defer_cgroupns = true;
 	}
-	/* Moving a task between v1 cgroups waits for an RCU grace period (the
-	 * cgroup threadgroup rwsem); let the child build its rootfs meanwhile. */
-	p.late_placement = p.fast && res->cg && !p.defer_cgroupns;
+	/* Moving a task between v1 cgroups by pid waits for an RCU grace period
+	 * (the cgroup threadgroup rwsem); let the child build its rootfs meanwhile. */
+	p.late_placement = p.fast && res->cg && !p.defer_cgroupns && !p.self_join;
 	child = spawn_clone(p.fast ? (uint64_t)p.clone_flags : 0, cgroup_fd, &placed);
 	if (child < 0) {
 		r = hull_errf_sys(err, errno, "clone the container init");
@@ -657,8 +702,12 @@ int launch_container(const struct launch_opts *o, struct launch_result *res, str
 		p.console_fd = -1;
 	}
 	init_pid = child;
+	hull_cgroup_self_join_close(p.selfjoin_fd, &p.n_selfjoin);
 
-	if (res->cg && !placed && !p.late_placement && (r = hull_cgroup_enter(res->cg, child, err)) < 0)
+	/* (self_join on hybrid relies on CLONE_INTO_CGROUP for the unified tree:
+	 * without clone3 the parent places the child everywhere.) */
+	if (res->cg && !placed && !p.late_placement && !(p.self_join && cgroup_fd < 0) &&
+	    (r = hull_cgroup_enter(res->cg, child, err)) < 0)
 		goto fail;
 	if (p.fast && (p.new_flags & CLONE_NEWUSER) && (r = write_maps(child, o->cfg, rootless, err)) < 0)
 		goto fail;

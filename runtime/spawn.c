@@ -32,10 +32,12 @@ int sync_recv(int fd, struct sync_msg *m, struct hull_err *err)
 	ssize_t n;
 
 	memset(m, 0, offsetof(struct sync_msg, text) + 1);
-	/* A peer that exits with our last message unread resets the socket; the
-	 * error is reported (once) ahead of what it sent us, so read on. */
+	/* A peer that exits with a message of ours unread resets the socket:
+	 * the kernel reports ECONNRESET once, ahead of whatever the peer sent
+	 * before exiting (its SYNC_ERROR), so read on: the real error or EOF
+	 * follows. */
 	for (int resets = 0; (n = recv(fd, m, sizeof(*m) - 1, 0)) < 0;)
-		if (errno != EINTR && (errno != ECONNRESET || resets++))
+		if (errno != EINTR && (errno != ECONNRESET || ++resets > 8))
 			return hull_errf_sys(err, errno, "read from the container process");
 	if (n == 0)
 		return hull_errf(err, EPIPE, "the container process exited during setup");
@@ -65,7 +67,13 @@ void sync_fail(int fd, const struct hull_err *err)
 {
 	int code = err->code ? err->code : EIO;
 
+	struct sync_msg m;
+
 	sync_send(fd, SYNC_ERROR, code, err->msg[0] ? err->msg : strerror(code));
+	/* Leave nothing unread: a socket closed with pending input resets the
+	 * parent's end, and its next read would fail before reaching the error. */
+	while (recv(fd, &m, sizeof(m), MSG_DONTWAIT) > 0)
+		;
 	_exit(code == ENOENT ? 127 : code == EACCES ? 126 : 1);
 }
 

@@ -391,7 +391,7 @@ static int sigchld_fd(void)
 }
 
 /* The `hull exec` server: one forked handler per connection. */
-__attribute__((noreturn)) static void exec_server(void)
+__attribute__((noreturn)) static void exec_server(int ready_fd)
 {
 	struct sockaddr_vm sa = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY, .svm_port = AP_PORT_EXEC };
 	int lfd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -401,6 +401,8 @@ __attribute__((noreturn)) static void exec_server(void)
 		logmsg("exec listener on vsock port %u: %s", AP_PORT_EXEC, strerror(errno));
 		_exit(1);
 	}
+	/* The host takes our connection on AP_PORT_INIT as "exec works now". */
+	close(ready_fd);
 	for (;;) {
 		int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (c < 0) {
@@ -436,14 +438,24 @@ static void wait_for_shutdown(int vsock)
 
 int agent_oci_main(void)
 {
-	int vsock, sfd;
+	int vsock, sfd, ready[2];
 	pid_t execd;
+	char c;
 
 	setup_rootfs();
 	sfd = sigchld_fd();
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		ready[0] = ready[1] = -1;
 	execd = fork();
-	if (execd == 0)
-		exec_server();
+	if (execd == 0) {
+		close(ready[0]);
+		exec_server(ready[1]);
+	}
+	close(ready[1]);
+	/* EOF once the exec listener is up (or its process is gone). */
+	while (ready[0] >= 0 && read(ready[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(ready[0]);
 	vsock = vsock_connect(AP_PORT_INIT);
 	if (vsock < 0)
 		logmsg("connect to the host on vsock port %u: %s", AP_PORT_INIT, strerror(errno));

@@ -82,6 +82,7 @@ if tap:
         if not m:
             continue
         res, cid, desc = m.groups()
+        desc = desc.strip()
         if "# SKIP" in desc:
             res = "skip"
             desc = desc.split("# SKIP")[0].strip()
@@ -133,13 +134,15 @@ for f in files:
             stats["tested"] += 1
             if tap:
                 parts = []
+                # failures first, so a long row never hides one behind "+N more"
+                cs = sorted(cs, key=lambda c: {"not ok": 0, "skip": 1, "ok": 2}[c[0]])
                 for res, desc in cs[:6]:
                     mark = {"ok": "✓", "not ok": "✗", "skip": "skip"}[res]
-                    parts.append("%s `%s: %s`" % (mark, file_of.get((cid, desc), "?"), desc.replace("|", "\\|")[:90]))
+                    parts.append("%s `%s: %s`" % (mark, file_of.get((cid, desc), "?"), desc.replace("|", "\\|").replace("`", "'")[:90]))
                 if len(cs) > 6:
                     parts.append("… +%d more" % (len(cs) - 6))
             else:
-                parts = ["`%s: %s`" % (t, d.replace("|", "\\|")[:90]) for t, d in cs[:6]]
+                parts = ["`%s: %s`" % (t, d.replace("|", "\\|").replace("`", "'")[:90]) for t, d in cs[:6]]
             where = "<br>".join(parts)
             if note:
                 where += "<br>" + note

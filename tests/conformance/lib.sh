@@ -119,7 +119,7 @@ cf_newid() { CF_ID=$((CF_ID + 1)); echo "cf$$-$CF_ID"; }
 cf_run() {  # DIR [FLAGS...]
 	local dir=$1; shift
 	local id; id=$(cf_newid)
-	OUT=$(cd "$dir" && timeout 60 "$HULL" --root "$STATE" run "$@" --bundle "$dir" "$id" </dev/null 2>"$WORK/stderr")
+	OUT=$(cd "$dir" && timeout -k 5 60 "$HULL" --root "$STATE" run "$@" --bundle "$dir" "$id" </dev/null 2>"$WORK/stderr")
 	RC=$?
 	ERR=$(cat "$WORK/stderr")
 	"$HULL" --root "$STATE" delete -f "$id" >/dev/null 2>&1 || true
@@ -127,13 +127,13 @@ cf_run() {  # DIR [FLAGS...]
 
 cf_create() {  # DIR ID [FLAGS...]
 	local dir=$1 id=$2; shift 2
-	timeout 60 "$HULL" --root "$STATE" create "$@" --bundle "$dir" "$id" </dev/null >/dev/null 2>"$WORK/stderr"
+	timeout -k 5 60 "$HULL" --root "$STATE" create "$@" --bundle "$dir" "$id" </dev/null >/dev/null 2>"$WORK/stderr"
 	RC=$?
 	ERR=$(cat "$WORK/stderr")
 }
 
 cf_start() {  # ID
-	timeout 60 "$HULL" --root "$STATE" start "$1" </dev/null >/dev/null 2>"$WORK/stderr"
+	timeout -k 5 60 "$HULL" --root "$STATE" start "$1" </dev/null >/dev/null 2>"$WORK/stderr"
 	RC=$?
 	ERR=$(cat "$WORK/stderr")
 }

@@ -12,6 +12,24 @@ cf_init cgroups "$0" "$@"
 B=$WORK/b
 SH=/bin/sh
 TAG=hull-conf-cg-$$
+# hull removes each container's own cgroup; the parents named in cgroupsPath
+# (/$TAG) were created for these tests and are removed here
+cg_cleanup() {
+	local d i left
+	# a cgroup whose last task has just exited can be busy for a moment: retry
+	for i in $(seq 20); do
+		left=0
+		for d in /sys/fs/cgroup/*/"$TAG" /sys/fs/cgroup/"$TAG" /sys/fs/cgroup/*/"$TAG"-rel /sys/fs/cgroup/*/*/"$TAG"-rel; do
+			[ -d "$d" ] || continue
+			find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+			[ -d "$d" ] && left=1
+		done
+		[ $left = 0 ] && break
+		sleep 0.1
+	done
+	return 0
+}
+trap 'cf_cleanup; cg_cleanup' EXIT
 
 # cg_file PID CONTROLLER FILE: path of FILE in PID's cgroup for CONTROLLER
 # (v1 hierarchy of that controller, else the unified hierarchy)

@@ -46,6 +46,20 @@ check "terminal without --console-socket: create refuses, naming the flag" \
 OUT=$(H run -b "$B" c$$ </dev/null 2>"$WORK/err"); RC=$?
 check "run without a socket proxies its own terminal" eval '[ "$RC" = 0 ] && grep -q "^/dev/pts/0" <<<"$OUT"'
 
+# `run` owning the terminal returns as soon as the process exits, with its
+# status, whether its stdin is a terminal (script(1), a pty) or not.
+mh_bundle "$B" '.process.terminal = true' /bin/sh -c 'echo via-pty; exit 3'
+OUT=$(timeout 30 script -qec "$HULL --root $STATE run -b $B s$$" /dev/null </dev/null 2>&1); RC=$?
+check "run -b with terminal under script(1) returns with the process's status 3" \
+	eval '[ "$RC" = 3 ] && grep -q via-pty <<<"$OUT" && [ -z "$(rt_leftovers s$$)" ]'
+OUT=$(python3 "$MH_LIB/pty-run.py" 20 "$HULL" --root "$STATE" run -b "$B" s$$ 2>&1); RC=$?
+check "run -b with terminal from a terminal returns with status 3" \
+	eval '[ "$RC" = 3 ] && grep -q via-pty <<<"$OUT" && [ -z "$(rt_leftovers s$$)" ]'
+mh_bundle "$B" '.process.terminal = true' /bin/sh -c 'sleep 100 & exec true'
+OUT=$(python3 "$MH_LIB/pty-run.py" 20 "$HULL" --root "$STATE" run -b "$B" s$$ 2>&1); RC=$?
+check "run -b with terminal returns when the process exits, even if a child of it still holds the pty" \
+	eval '[ "$RC" = 0 ] && [ -z "$(rt_leftovers s$$)" ]'
+
 mh_bundle "$B" . /bin/sleep 100
 H run -d -b "$B" e$$
 start_recv

@@ -89,6 +89,8 @@ IMG=$WORK/img
 # ---- one run per reference kind -------------------------------------------
 hrun --rm "oci:$IMG/oci:latest" sh -c 'echo from-oci; cat /etc/hostname'
 check "run oci:DIR:ref" eval '[ "$RC" = 0 ] && has from-oci'
+OUT=$(timeout 60 script -qec "$HULL --root $STATE run --store $STORE --rm -it oci:$IMG/oci:latest sh -c 'echo tty-run; exit 3'" /dev/null </dev/null 2>&1); RC=$?
+check "run --rm -it under script(1) returns with the process's status 3" eval '[ "$RC" = 3 ] && grep -q tty-run <<<"$OUT"'
 hrun --rm "oci-archive:$IMG/busybox.oci.tar" echo from-oci-archive
 check "run oci-archive:FILE" eval '[ "$RC" = 0 ] && has from-oci-archive'
 hrun --rm "docker-archive:$IMG/busybox.docker.tar" echo from-docker-archive

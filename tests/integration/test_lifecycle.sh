@@ -142,4 +142,12 @@ H run --keep -b "$B" k$$; RC=$?
 check "run --keep leaves a stopped container" eval '[ "$RC" = 0 ] && [ "$(H state k$$ | jq -r .status)" = stopped ]'
 H delete k$$
 
+# ---- linux.memoryPolicy -------------------------------------------------------------
+mh_bundle "$B" '.linux.memoryPolicy = {mode: "MPOL_BIND", nodes: "0"}' /bin/sh -c 'grep -c " bind:0 " /proc/self/numa_maps'
+OUT=$(H run -b "$B" mp$$ 2>&1); RC=$?
+check "memoryPolicy MPOL_BIND nodes 0: the process's mappings are bound to node 0" eval '[ "$RC" = 0 ] && [ "${OUT:-0}" -gt 0 ]'
+mh_bundle "$B" . /bin/sh -c 'grep -c " bind:" /proc/self/numa_maps'
+OUT=$(H run -b "$B" mp$$ 2>&1)
+check "without memoryPolicy the default policy stays" [ "$OUT" = 0 ]
+
 mh_done

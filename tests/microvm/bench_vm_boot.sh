@@ -6,8 +6,8 @@
 #   - hull vm boot: wall time from exec to exit, and the boot-timer time;
 #   - qemu-system-x86_64 -M microvm (if present): wall time from exec to exit
 #     (the guest ends it through isa-debug-exit);
-#   - the VMM's own memory: RSS minus the guest RAM it maps (RssShmem, the
-#     memfd), sampled while a guest idles.
+#   - the VMM's own memory: RSS minus the resident part of the guest-RAM
+#     memfd mapping (from /proc/PID/smaps), sampled while a guest idles.
 # Targets: hull faster than QEMU; VMM memory <= 5 MiB.
 # Environment: HULL, BUILD, HULL_GUEST_DIR (as test_vm_boot.sh; QEMU firmware files
 # may sit there too), BENCH_RUNS (default 5).
@@ -32,7 +32,7 @@ cp "$agent" "$work/root/init"
 mknod "$work/root/dev/console" c 5 1
 (cd "$work/root" && find . | cpio -o -H newc 2>/dev/null) >"$work/initrd"
 
-now_ms() { date +%s%N | awk '{ printf "%.1f", $1 / 1e6 }'; }
+now_ms() { awk -v t="$EPOCHREALTIME" 'BEGIN { printf "%.1f", t * 1000 }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "" }'; }
 
 # --- hull
@@ -107,12 +107,15 @@ pid=$!
 max=0
 for _ in $(seq 40); do
 	kill -0 "$pid" 2>/dev/null || break
-	own=$(awk '/^RssAnon:/ { a = $2 } /^RssFile:/ { f = $2 } END { print a + f }' "/proc/$pid/status" 2>/dev/null)
+	# VmRSS minus the resident part of the guest-RAM memfd mapping.
+	own=$(awk '/^[0-9a-f]+-[0-9a-f]+ / { ram = ($0 ~ /memfd:hull-guest-ram/) }
+		/^Rss:/ { total += $2; if (ram) guest += $2 }
+		END { if (total) print total - guest }' "/proc/$pid/smaps" 2>/dev/null)
 	[ -n "$own" ] && [ "$own" -gt "$max" ] && max=$own
 	sleep 0.25
 done
 wait "$pid"
-diag "VMM memory (RssAnon + RssFile, guest RAM excluded): max ${max} KiB"
+diag "VMM memory (RSS minus guest RAM touched): max ${max} KiB"
 if [ "$max" -gt 0 ] && [ "$max" -le 5120 ]; then
 	ok "VMM's own memory <= 5 MiB (${max} KiB)"
 else

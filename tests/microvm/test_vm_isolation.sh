@@ -109,7 +109,7 @@ fi
 # create / start / exec / kill / delete, and 137 for SIGKILL
 b=$(bundle long sleep 600)
 ids+=(vmlong)
-(cd "$b" && timeout 120 "$HULL" --root "$root" create --vm vmlong >"$work/long.out" 2>&1)
+(cd "$b" && HULL_VM_CONSOLE=1 timeout 120 "$HULL" --root "$root" create --vm vmlong >"$work/long.out" 2>&1)
 expect_eq "create --vm" "$?" 0
 st=$(hull state vmlong 2>/dev/null | jq -r .status)
 expect_eq "state after create" "$st" created
@@ -127,7 +127,7 @@ out=$(timeout 120 "$HULL" --root "$root" exec vmlong uname -r 2>&1)
 rc=$?
 case $rc:$out in
 0:*-hull) ok "hull exec runs in the guest ($out)" ;;
-*) not_ok "hull exec runs in the guest: rc=$rc '$out'"; diag "VMM output: $(cat "$work/long.out")" ;;
+*) not_ok "hull exec runs in the guest: rc=$rc '$out'"; sed "s/^/#   /" "$work/long.out" | grep -v "^#   \[" | tail -n 30 ;;
 esac
 out=$(timeout 120 "$HULL" --root "$root" exec vmlong sh -c 'exit 5' 2>&1)
 expect_eq "hull exec: exit status of the guest process" "$?" 5
@@ -155,5 +155,21 @@ sleep 3   # the guest must be up to receive the signal
 hull kill vmtermed TERM
 wait "$runner"
 expect_eq "run --vm, then hull kill TERM: forwarded to the guest workload (143)" "$?" 143
+
+# A terminal: the guest workload gets a pty of the requested size.
+b=$(bundle tty sh -c 'tty; stty size; exit 7')
+jq '.process.terminal = true | .process.consoleSize = {height: 30, width: 100}' "$b/config.json" >"$b/c.json" &&
+	mv "$b/c.json" "$b/config.json"
+(cd "$b" && timeout 300 "$HULL" --root "$root" run --vm vmtty </dev/null >"$work/tty.out" 2>&1)
+expect_eq "terminal: exit status" "$?" 7
+out=$(tr -d '\r' <"$work/tty.out")
+case $out in
+*/dev/pts/*) ok "terminal: the guest process has a pty ($(head -1 <<<"$out"))" ;;
+*) not_ok "terminal: the guest process has a pty: '$out'" ;;
+esac
+case $out in
+*"30 100"*) ok "terminal: the guest pty has the console size (30 100)" ;;
+*) not_ok "terminal: the guest pty has the console size: '$out'" ;;
+esac
 
 finish

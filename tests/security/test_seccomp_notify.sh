@@ -87,7 +87,7 @@ start_agent 1
 bundle /bin/sh -c 'mkdir /nonexistent/z && echo MKDIR-FAKED'
 jq '.linux.seccomp.syscalls[0].names += ["connect", "socket"]' "$B/config.json" > "$B/config.new" && mv "$B/config.new" "$B/config.json"
 SEC_N=$((SEC_N + 1)); ID=notify$$-$SEC_N
-(cd "$B" && timeout 30 "$HULL" --root "$STATE" run --bundle "$B" "$ID" >"$WORK/stdout" 2>"$WORK/stderr")
+(cd "$B" && timeout -k 5 30 "$HULL" --root "$STATE" run --bundle "$B" "$ID" >"$WORK/stdout" 2>"$WORK/stderr")
 RC=$?
 H delete -f "$ID" >/dev/null 2>&1   # a container stuck in the filter is killed here
 OUT=$(cat "$WORK/stdout") ERR=$(cat "$WORK/stderr")
