@@ -51,6 +51,10 @@ int gmem_create(struct guest_mem *m, int vm_fd, uint64_t size, struct hull_err *
 	gmem_layout(size, &low, &high);
 	m->low_size = low;
 	madvise(p, size, MADV_DONTDUMP);
+	/* Huge pages cut nested-paging faults by 512x while the guest first
+	 * touches its RAM; for a memfd this takes effect only where the host
+	 * allows it (/sys/kernel/mm/transparent_hugepage/shmem_enabled = advise). */
+	madvise(p, size, MADV_HUGEPAGE);
 	r = set_slot(vm_fd, 0, 0, low, m->host, err);
 	if (r == 0 && high)
 		r = set_slot(vm_fd, 1, VM_HIGH_RAM_START, high, m->host + low, err);

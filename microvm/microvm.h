@@ -44,6 +44,12 @@ struct hull_vm_config {
 	int console_fd;            /* where guest serial output goes (e.g. 1) */
 	unsigned timeout_ms;       /* 0 = none */
 	bool seccomp;              /* per-thread seccomp filters after setup */
+	/* optional virtio-fs (virtio/fs.c): the directory fs_root_fd (O_PATH
+	 * is enough) is shared with the guest under the mount tag fs_tag;
+	 * no device when fs_tag is NULL.  The fd stays the caller's. */
+	const char *fs_tag;
+	int fs_root_fd;
+	bool fs_read_only;
 };
 
 enum hull_vm_exit {

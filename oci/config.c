@@ -66,6 +66,14 @@ static int check_version(struct jw *w, const char *v)
 
 /* ---- process ----------------------------------------------------------- */
 
+static int fail_missing(struct jw *w, const char *key)
+{
+	size_t mark = jw_push_key(w, key);
+	int r = jw_fail(w, "is required");
+	jw_pop(w, mark);
+	return r;
+}
+
 static int parse_user(struct jw *w, yajl_val v, struct oci_user *u)
 {
 	yajl_val gids;
@@ -98,7 +106,15 @@ static int parse_user(struct jw *w, yajl_val v, struct oci_user *u)
 		}
 		jw_pop(w, mark);
 	}
-	return r;
+	if (r < 0)
+		return r;
+	/* config.md: both REQUIRED on POSIX; checked after the values so a
+	 * wrong one is reported as such.  (Absent would silently mean root.) */
+	if (!jw_member(v, "uid"))
+		return fail_missing(w, "uid");
+	if (!jw_member(v, "gid"))
+		return fail_missing(w, "gid");
+	return 0;
 }
 
 /* OCI spells capabilities "CAP_CHOWN"; libcap also takes "chown" or "12",
@@ -314,12 +330,16 @@ static int parse_io_priority(struct jw *w, yajl_val v, struct oci_io_priority *i
 	for (size_t i = 0; i < ARRAY_SIZE(classes); i++)
 		if (strcmp(classes[i], io->class_name) == 0)
 			io->class_value = (int)i + 1;
-	if (io->class_value)
-		return 0;
-	mark = jw_push_key(w, "class");
-	r = jw_fail(w, "unknown I/O priority class %s", jw_quote(q, sizeof(q), io->class_name));
-	jw_pop(w, mark);
-	return r;
+	if (!io->class_value) {
+		mark = jw_push_key(w, "class");
+		r = jw_fail(w, "unknown I/O priority class %s", jw_quote(q, sizeof(q), io->class_name));
+		jw_pop(w, mark);
+		return r;
+	}
+	/* REQUIRED (config.md); 0 is a level of its own, not a default */
+	if (!jw_member(v, "priority"))
+		return fail_missing(w, "priority");
+	return 0;
 }
 
 static int check_cpu_list(struct jw *w, const char *key, const char *val)
@@ -596,6 +616,10 @@ int oci_config_parse(const char *json, size_t len, const char *name, struct oci_
 	jw_init(&w, name, err);
 	if ((r = jw_parse(&w, json, len, &doc)) < 0)
 		return r;
+	if ((r = jw_check_unique_names(&w, doc)) < 0) {
+		yajl_tree_free(doc);
+		return r;
+	}
 	cfg = calloc(1, sizeof(*cfg));
 	if (!cfg) {
 		yajl_tree_free(doc);
@@ -672,6 +696,10 @@ int oci_process_parse(const char *json, size_t len, const char *name, struct oci
 	jw_init(&w, name ? name : "process.json", err);
 	if ((r = jw_parse(&w, json, len, &doc)) < 0)
 		return r;
+	if ((r = jw_check_unique_names(&w, doc)) < 0) {
+		yajl_tree_free(doc);
+		return r;
+	}
 	p = calloc(1, sizeof(*p));
 	if (!p) {
 		yajl_tree_free(doc);

@@ -275,6 +275,16 @@ struct oci_memory_policy {
 	char **flags; size_t n_flags;   /* MPOL_F_* as written */
 };
 
+/* linux.intelRdt: parsed and checked here; applying it needs a mounted
+ * resctrl, which the runtime checks (and refuses without). */
+struct oci_intel_rdt {
+	char *clos_id;                 /* NULL: the container ID; "/" the default CLOS */
+	char *l3_cache_schema;
+	char *mem_bw_schema;           /* starts with "MB:" */
+	char **schemata; size_t n_schemata;   /* one schemata line each, no newlines */
+	bool enable_monitoring;
+};
+
 struct oci_linux {
 	struct oci_namespace *namespaces; size_t n_namespaces;
 	struct oci_idmap *uid_mappings; size_t n_uid_mappings;
@@ -294,7 +304,8 @@ struct oci_linux {
 	bool has_boottime_offset; struct oci_time_offset boottime_offset;
 	struct oci_kv *net_devices; size_t n_net_devices;   /* host name -> container name */
 	struct oci_memory_policy memory_policy;
-	bool has_intel_rdt;            /* present; hull has no resctrl support, so the caller refuses it */
+	bool has_intel_rdt;            /* intelRdt present (the fields below) */
+	struct oci_intel_rdt intel_rdt;
 };
 
 /* ---- the whole document ----------------------------------------------- */

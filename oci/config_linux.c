@@ -234,6 +234,8 @@ static int parse_weight_device(struct jw *w, yajl_val v, void *elem, void *ctx)
 	    (r = jw_key_opt_u64(w, v, "weight", UINT16_MAX, &d->weight)) < 0 ||
 	    (r = jw_key_opt_u64(w, v, "leafWeight", UINT16_MAX, &d->leaf_weight)) < 0)
 		return r;
+	if (!d->weight.set && !d->leaf_weight.set)
+		return jw_fail(w, "needs weight or leafWeight (at least one)");
 	return 0;
 }
 
@@ -325,6 +327,8 @@ static int parse_rdma(struct jw *w, const char *key, yajl_val v, void *elem, voi
 	    (r = jw_key_opt_u64(w, v, "hcaHandles", UINT32_MAX, &rd->hca_handles)) < 0 ||
 	    (r = jw_key_opt_u64(w, v, "hcaObjects", UINT32_MAX, &rd->hca_objects)) < 0)
 		return r;
+	if (!rd->hca_handles.set && !rd->hca_objects.set)
+		return jw_fail(w, "needs hcaHandles or hcaObjects (at least one)");
 	rd->device = strdup(key);
 	if (!rd->device)
 		return hull_errf(w->err, ENOMEM, "%s: out of memory", w->name);
@@ -488,6 +492,9 @@ static int parse_seccomp(struct jw *w, yajl_val v, struct oci_seccomp *sc)
 	    (r = jw_key_array(w, v, "syscalls", sizeof(*sc->syscalls), (void **)&sc->syscalls, &sc->n_syscalls,
 			      parse_syscall, NULL)) < 0)
 		return r;
+	/* the metadata is for the listener; without one it would go nowhere */
+	if (sc->listener_metadata && !sc->listener_path)
+		return fail_at_key(w, "listenerMetadata", "must not be set without listenerPath", NULL);
 	for (size_t i = 0; i < sc->n_architectures; i++)
 		if (!in_list(sc->architectures[i], oci_seccomp_archs, ARRAY_SIZE(oci_seccomp_archs)))
 			return fail_at_index(w, "architectures", i, "unknown seccomp architecture",
@@ -504,11 +511,11 @@ static int parse_personality(struct jw *w, yajl_val v, struct oci_personality *p
 {
 	int r;
 
-	if ((r = jw_want_object(w, v)) < 0 || (r = jw_key_str(w, v, "domain", false, &p->domain)) < 0 ||
+	if ((r = jw_want_object(w, v)) < 0 || (r = jw_key_str(w, v, "domain", true, &p->domain)) < 0 ||
 	    (r = jw_key_str_array(w, v, "flags", &p->flags, &p->n_flags)) < 0)
 		return r;
 	p->present = true;
-	if (p->domain && strcmp(p->domain, "LINUX") != 0 && strcmp(p->domain, "LINUX32") != 0)
+	if (strcmp(p->domain, "LINUX") != 0 && strcmp(p->domain, "LINUX32") != 0)
 		return fail_at_key(w, "domain", "unknown personality domain", p->domain);
 	return 0;
 }
@@ -568,6 +575,35 @@ static int parse_net_device(struct jw *w, const char *key, yajl_val v, void *ele
 		return hull_errf(w->err, ENOMEM, "%s: out of memory", w->name);
 	if (!valid_ifname(kv->value))
 		return fail_at_key(w, "name", "invalid network device name", kv->value);
+	return 0;
+}
+
+/* config-linux.md IntelRdt.  closID names a directory under the resctrl
+ * mount, so it must be one path component ("/" alone: the root group). */
+static int parse_intel_rdt(struct jw *w, yajl_val v, struct oci_intel_rdt *rdt)
+{
+	const char *c;
+	int r;
+
+	if ((r = jw_want_object(w, v)) < 0 || (r = jw_key_str(w, v, "closID", false, &rdt->clos_id)) < 0 ||
+	    (r = jw_key_str(w, v, "l3CacheSchema", false, &rdt->l3_cache_schema)) < 0 ||
+	    (r = jw_key_str(w, v, "memBwSchema", false, &rdt->mem_bw_schema)) < 0 ||
+	    (r = jw_key_str_array(w, v, "schemata", &rdt->schemata, &rdt->n_schemata)) < 0 ||
+	    (r = jw_key_bool(w, v, "enableMonitoring", &rdt->enable_monitoring, NULL)) < 0)
+		return r;
+	c = rdt->clos_id;
+	if (c && strcmp(c, "/") != 0 &&
+	    (!c[0] || strcmp(c, ".") == 0 || strcmp(c, "..") == 0 || strpbrk(c, "/\n")))
+		return fail_at_key(w, "closID", "must be \"/\" or one directory name, got", c);
+	/* a newline would smuggle a line of its own into the schemata file */
+	if (rdt->mem_bw_schema && (strncmp(rdt->mem_bw_schema, "MB:", 3) != 0 || strchr(rdt->mem_bw_schema, '\n')))
+		return fail_at_key(w, "memBwSchema", "must start with \"MB:\" and hold no newline, got",
+				   rdt->mem_bw_schema);
+	if (rdt->l3_cache_schema && strchr(rdt->l3_cache_schema, '\n'))
+		return fail_at_key(w, "l3CacheSchema", "must not contain a newline, got", rdt->l3_cache_schema);
+	for (size_t i = 0; i < rdt->n_schemata; i++)
+		if (strchr(rdt->schemata[i], '\n'))
+			return fail_at_index(w, "schemata", i, "must not contain a newline, got", rdt->schemata[i]);
 	return 0;
 }
 
@@ -641,7 +677,7 @@ int oci_parse_linux_obj(struct jw *w, yajl_val v, struct oci_linux *l)
 	    (r = jw_key_object_map(w, v, "netDevices", sizeof(*l->net_devices), (void **)&l->net_devices,
 				   &l->n_net_devices, parse_net_device, NULL)) < 0 ||
 	    (r = JW_WITH_MEMBER(w, v, "memoryPolicy", parse_memory_policy(w, v_, &l->memory_policy))) < 0 ||
-	    (r = JW_WITH_MEMBER(w, v, "intelRdt", jw_want_object(w, v_))) < 0)
+	    (r = JW_WITH_MEMBER(w, v, "intelRdt", parse_intel_rdt(w, v_, &l->intel_rdt))) < 0)
 		return r;
 	l->has_intel_rdt = jw_member(v, "intelRdt") != NULL;
 	if (l->rootfs_propagation && !l->rootfs_propagation[0]) {
@@ -713,6 +749,10 @@ void oci_linux_clear(struct oci_linux *l)
 	free(l->personality.domain);
 	jw_free_strv(l->personality.flags, l->personality.n_flags);
 	jw_free_kv(l->net_devices, l->n_net_devices);
+	free(l->intel_rdt.clos_id);
+	free(l->intel_rdt.l3_cache_schema);
+	free(l->intel_rdt.mem_bw_schema);
+	jw_free_strv(l->intel_rdt.schemata, l->intel_rdt.n_schemata);
 	free(l->memory_policy.mode);
 	free(l->memory_policy.nodes);
 	jw_free_strv(l->memory_policy.flags, l->memory_policy.n_flags);

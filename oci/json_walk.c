@@ -85,6 +85,71 @@ int jw_parse(struct jw *w, const char *json, size_t len, yajl_val *out)
 	return 0;
 }
 
+static int cmp_key(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The repeated name of obj, or NULL.  Small objects (nearly all of a
+ * config) are compared pairwise; larger ones sorted. */
+static const char *repeated_name(yajl_val obj, bool *oom)
+{
+	size_t n = obj->u.object.len;
+	const char **keys = (const char **)obj->u.object.keys;
+	const char *found = NULL;
+	const char **sorted;
+
+	if (n <= 16) {
+		for (size_t i = 1; i < n; i++)
+			for (size_t j = 0; j < i; j++)
+				if (strcmp(keys[i], keys[j]) == 0)
+					return keys[i];
+		return NULL;
+	}
+	sorted = malloc(n * sizeof(*sorted));
+	if (!sorted) {
+		*oom = true;
+		return NULL;
+	}
+	memcpy(sorted, keys, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), cmp_key);
+	for (size_t i = 1; i < n && !found; i++)
+		if (strcmp(sorted[i], sorted[i - 1]) == 0)
+			found = sorted[i];
+	free(sorted);
+	return found;
+}
+
+int jw_check_unique_names(struct jw *w, yajl_val v)
+{
+	bool oom = false;
+	const char *dup;
+	char q[96];
+	int r = 0;
+
+	if (YAJL_IS_ARRAY(v)) {
+		for (size_t i = 0; i < v->u.array.len && r == 0; i++) {
+			size_t mark = jw_push_index(w, i);
+			r = jw_check_unique_names(w, v->u.array.values[i]);
+			jw_pop(w, mark);
+		}
+		return r;
+	}
+	if (!YAJL_IS_OBJECT(v))
+		return 0;
+	dup = repeated_name(v, &oom);
+	if (oom)
+		return hull_errf(w->err, ENOMEM, "%s: out of memory", w->name);
+	if (dup)
+		return jw_fail(w, "duplicate name %s in an object", jw_quote(q, sizeof(q), dup));
+	for (size_t i = 0; i < v->u.object.len && r == 0; i++) {
+		size_t mark = jw_push_key(w, v->u.object.keys[i]);
+		r = jw_check_unique_names(w, v->u.object.values[i]);
+		jw_pop(w, mark);
+	}
+	return r;
+}
+
 static bool plain_key(const char *key)
 {
 	if (!*key)

@@ -34,6 +34,12 @@ void jw_init(struct jw *w, const char *name, struct hull_err *err);
  * and nesting deeper than the walkers (and yajl_tree_free) handle safely. */
 int jw_parse(struct jw *w, const char *json, size_t len, yajl_val *out);
 
+/* glossary.md: "JSON objects MUST NOT include duplicate names", and yajl's
+ * tree keeps them all.  Fails at the first object (depth first, document
+ * order) that repeats a name: "<file>: <object path>: duplicate name "x"".
+ * O(n log n) per object. */
+int jw_check_unique_names(struct jw *w, yajl_val v);
+
 /* Path bookkeeping: push returns the mark to pop back to. */
 size_t jw_push_key(struct jw *w, const char *key);
 size_t jw_push_index(struct jw *w, size_t index);

@@ -287,7 +287,14 @@ static void emit_value(struct hull_json *j, yajl_val v)
 			emit_value(j, v->u.array.values[i]);
 		hull_json_end_array(j);
 	} else {
-		emit_merged(j, v, NULL);
+		/* an object, copied as is (not through emit_merged, which comes
+		 * back here for an object without a patch: endless recursion) */
+		hull_json_begin_map(j);
+		for (size_t i = 0; i < v->u.object.len; i++) {
+			hull_json_key(j, v->u.object.keys[i]);
+			emit_value(j, v->u.object.values[i]);
+		}
+		hull_json_end_map(j);
 	}
 }
 

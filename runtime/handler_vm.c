@@ -303,17 +303,51 @@ static int listen_unix(const char *path, struct hull_err *err)
 	return fd;
 }
 
+#define VM_ROOTFS_ANNOTATION "org.hull.vm.rootfs"
+#define VM_FS_TAG "hullroot"
+
+/* virtio-fs when the guest kernel can mount it (its build config, kept next
+ * to it by `make guest-kernel`, says so), else the interim initramfs route;
+ * the annotation org.hull.vm.rootfs=virtiofs|initramfs decides explicitly. */
+static int want_virtiofs(const struct oci_config *cfg, const char *kernel, bool *out, struct hull_err *err)
+{
+	const char *a = oci_config_annotation(cfg, VM_ROOTFS_ANNOTATION);
+	char path[PATH_MAX], line[128];
+	const char *slash = strrchr(kernel, '/');
+	FILE *fp;
+
+	*out = false;
+	if (a) {
+		if (strcmp(a, "virtiofs") && strcmp(a, "initramfs"))
+			return hull_errf(err, EINVAL, "config.json: annotations: %s: want `virtiofs` or `initramfs`, not `%.32s`",
+					 VM_ROOTFS_ANNOTATION, a);
+		*out = !strcmp(a, "virtiofs");
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%.*sconfig", slash ? (int)(slash - kernel + 1) : 0, kernel);
+	fp = fopen(path, "re");
+	if (!fp)
+		return 0;
+	while (fgets(line, sizeof(line), fp))
+		if (!strcmp(line, "CONFIG_VIRTIO_FS=y\n")) {
+			*out = true;
+			break;
+		}
+	fclose(fp);
+	return 0;
+}
+
 static int build_initrd(const char *agent, const char *rootfs, struct hull_err *err)
 {
 	_cleanup_close_ int agent_fd = open(agent, O_RDONLY | O_CLOEXEC);
-	_cleanup_close_ int root_fd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int root_fd = rootfs ? open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	int mfd = memfd_create("hull-initrd", MFD_CLOEXEC);
 	struct cpio_writer w;
 	int r;
 
 	if (mfd < 0)
 		return hull_errf_sys(err, errno, "VM isolation: memfd");
-	if (agent_fd < 0 || root_fd < 0) {
+	if (agent_fd < 0 || (rootfs && root_fd < 0)) {
 		r = hull_errf_sys(err, errno, "VM isolation: open `%s`", agent_fd < 0 ? agent : rootfs);
 		close(mfd);
 		return r;
@@ -321,7 +355,8 @@ static int build_initrd(const char *agent, const char *rootfs, struct hull_err *
 	cpio_init(&w, mfd);
 	if ((r = cpio_add_dir(&w, "dev", 0755, err)) < 0 || (r = cpio_add_chardev(&w, "dev/console", 0600, 5, 1, err)) < 0 ||
 	    (r = cpio_add_file(&w, "init", 0755, agent_fd, err)) < 0 ||
-	    (r = cpio_add_tree(&w, "rootfs", root_fd, err)) < 0 || (r = cpio_finish(&w, err)) < 0) {
+	    (r = (rootfs ? cpio_add_tree(&w, "rootfs", root_fd, err) : cpio_add_dir(&w, "rootfs", 0755, err))) < 0 ||
+	    (r = cpio_finish(&w, err)) < 0) {
 		cpio_release(&w);
 		close(mfd);
 		return r;
@@ -344,6 +379,7 @@ static int vm_prepare(const struct hull_handler_ctx *ctx, struct hull_err *err)
 	char initrd_path[64], listen_path[96];
 	const char *console = getenv("HULL_VM_CONSOLE");
 	int initrd = -1, r;
+	bool virtiofs = false;
 
 	if (ctx->is_exec)
 		return 0;
@@ -359,12 +395,29 @@ static int vm_prepare(const struct hull_handler_ctx *ctx, struct hull_err *err)
 	snprintf(listen_path, sizeof(listen_path), "%s/vsock_%u", vmh.dir_path, AP_PORT_INIT);
 	if ((vmh.agent_listen = listen_unix(listen_path, err)) < 0)
 		return vmh.agent_listen;
-	if ((initrd = build_initrd(agent, ctx->rootfs, err)) < 0)
+	if ((r = want_virtiofs(ctx->cfg, kernel, &virtiofs, err)) < 0)
+		return r;
+	if (virtiofs) {
+		/* Opened before pivot_root: the container's own mounts inside it
+		 * (binds, read-only remounts) are what the guest sees. */
+		vc.fs_root_fd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (vc.fs_root_fd < 0)
+			return hull_errf_sys(err, errno, "VM isolation: rootfs `%s`", ctx->rootfs);
+		vc.fs_tag = VM_FS_TAG;
+	}
+	if ((initrd = build_initrd(agent, virtiofs ? NULL : ctx->rootfs, err)) < 0)
 		return initrd;
 	snprintf(initrd_path, sizeof(initrd_path), "/proc/self/fd/%d", initrd);
 	vc.kernel = kernel;
 	vc.initrd = initrd_path;
-	vc.cmdline = "quiet panic=-1 hull.mode=oci";
+	vc.cmdline = virtiofs ? "quiet panic=-1 hull.mode=oci hull.rootfs=virtiofs:" VM_FS_TAG
+			      : "quiet panic=-1 hull.mode=oci";
+	if (virtiofs && ctx->cfg->root.readonly)
+		vc.cmdline = "quiet panic=-1 hull.mode=oci hull.rootfs=virtiofs:" VM_FS_TAG " hull.rootfs_ro=1";
+	/* The vCPU threads serve virtio-fs requests with file-system syscalls
+	 * that microvm's vCPU filter does not allow. */
+	if (virtiofs)
+		vc.seccomp = false;
 	vc.vsock_dir = vmh.dir_path;
 	if (console && *console && strcmp(console, "0")) {
 		vc.console = true;
@@ -443,7 +496,8 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-static int to_ap_process(const struct oci_process *proc, const char *hostname, struct ap_process *ap)
+static int to_ap_process(const struct oci_config *cfg, const struct oci_process *proc, bool init,
+			 struct ap_process *ap)
 {
 	*ap = (struct ap_process){
 		.terminal = proc->terminal, .uid = proc->user.uid, .gid = proc->user.gid,
@@ -451,8 +505,30 @@ static int to_ap_process(const struct oci_process *proc, const char *hostname, s
 		.rows = proc->has_console_size ? proc->console_height : 0,
 		.cols = proc->has_console_size ? proc->console_width : 0,
 		.cwd = proc->cwd ? proc->cwd : (char *)"/", .n_args = (uint32_t)proc->n_args, .args = proc->args,
-		.n_env = (uint32_t)proc->n_env, .env = proc->env, .hostname = (char *)hostname,
+		.n_env = (uint32_t)proc->n_env, .env = proc->env, .hostname = init ? cfg->hostname : NULL,
+		.no_new_privs = proc->no_new_privileges, .has_caps = proc->caps.present,
+		.cap_bounding = proc->caps.bounding, .cap_effective = proc->caps.effective,
+		.cap_inheritable = proc->caps.inheritable, .cap_permitted = proc->caps.permitted,
+		.cap_ambient = proc->caps.ambient,
+		.has_umask = proc->user.umask.set, .umask = (uint32_t)(proc->user.umask.v & 0777),
 	};
+	if (init) {
+		ap->n_masked = (uint32_t)cfg->linux_.n_masked_paths;
+		ap->masked = cfg->linux_.masked_paths;
+		ap->n_readonly = (uint32_t)cfg->linux_.n_readonly_paths;
+		ap->readonly = cfg->linux_.readonly_paths;
+	}
+	if (proc->n_rlimits) {
+		if (proc->n_rlimits > AP_MAX_RLIMITS)
+			return -E2BIG;
+		ap->rlimits = calloc(proc->n_rlimits, sizeof(*ap->rlimits));
+		if (!ap->rlimits)
+			return -ENOMEM;
+		ap->n_rlimits = (uint32_t)proc->n_rlimits;
+		for (size_t i = 0; i < proc->n_rlimits; i++)
+			ap->rlimits[i] = (struct ap_rlimit){ (uint32_t)proc->rlimits[i].resource, proc->rlimits[i].soft,
+							     proc->rlimits[i].hard };
+	}
 	if (proc->terminal && isatty(STDIN_FILENO)) {
 		struct winsize ws;
 		if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col) {
@@ -463,17 +539,20 @@ static int to_ap_process(const struct oci_process *proc, const char *hostname, s
 	return 0;
 }
 
-static int send_start(int vs, const struct oci_process *proc, const char *hostname, struct hull_err *err)
+static int send_start(int vs, const struct oci_config *cfg, const struct oci_process *proc, bool init,
+		      struct hull_err *err)
 {
 	struct ap_process ap;
 	struct ap_buf b = { 0 };
 	int r;
 
-	to_ap_process(proc, hostname, &ap);
-	if ((r = ap_process_encode(&ap, &b)) < 0 || (r = ap_send(vs, AP_START, b.data, (uint32_t)b.len)) < 0) {
+	if ((r = to_ap_process(cfg, proc, init, &ap)) < 0 || (r = ap_process_encode(&ap, &b)) < 0 ||
+	    (r = ap_send(vs, AP_START, b.data, (uint32_t)b.len)) < 0) {
+		free(ap.rlimits);
 		ap_buf_free(&b);
 		return hull_errf_sys(err, -r, "VM isolation: send the process to the guest agent");
 	}
+	free(ap.rlimits);
 	ap_buf_free(&b);
 	return 0;
 }
@@ -729,7 +808,7 @@ static void *init_relay_main(void *arg)
 		return NULL;
 	}
 	agent_ready();
-	if (send_start(vs, ctx->proc, ctx->cfg->hostname, &ir->err) < 0)
+	if (send_start(vs, ctx->cfg, ctx->proc, true, &ir->err) < 0)
 		return NULL;
 	code = host_relay(vs, ctx->proc->terminal, &ir->err);
 	if (code >= 0) {
@@ -822,7 +901,7 @@ static int vm_exec_process(const struct hull_handler_ctx *ctx, struct hull_err *
 	close_exec_fds(&vs, 1);
 	if (ctx->proc->terminal)
 		raw_tty(STDIN_FILENO);
-	if ((r = send_start(vs, ctx->proc, NULL, err)) < 0)
+	if ((r = send_start(vs, ctx->cfg, ctx->proc, false, err)) < 0)
 		return r;
 	code = host_relay(vs, ctx->proc->terminal, err);
 	if (code < 0)

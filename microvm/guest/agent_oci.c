@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/vm_sockets.h>
 #include <poll.h>
 #include <signal.h>
@@ -26,10 +27,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -70,8 +74,45 @@ static void mount_in_rootfs(const char *fstype, const char *dst, unsigned long f
 		logmsg("mount %s on %s: %s", fstype, path, strerror(errno));
 }
 
+/* hull.rootfs=virtiofs:TAG on the kernel command line: the rootfs is the
+ * host's directory over virtio-fs; else it came inside the initramfs. */
+static bool cmdline_param(const char *key, char *out, size_t size)
+{
+	char buf[4096];
+	int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	size_t klen = strlen(key);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	for (char *p = strtok(buf, " \n"); p; p = strtok(NULL, " \n"))
+		if (!strncmp(p, key, klen) && p[klen] == '=') {
+			snprintf(out, size, "%s", p + klen + 1);
+			return true;
+		}
+	return false;
+}
+
+static void mount_shared_rootfs(void)
+{
+	char val[64], ro[8];
+	unsigned long flags = 0;
+
+	if (!cmdline_param("hull.rootfs", val, sizeof(val)) || strncmp(val, "virtiofs:", 9))
+		return;
+	if (cmdline_param("hull.rootfs_ro", ro, sizeof(ro)) && !strcmp(ro, "1"))
+		flags |= MS_RDONLY;
+	mkdir(ROOTFS, 0755);
+	if (mount(val + 9, ROOTFS, "virtiofs", flags, NULL) < 0)
+		logmsg("mount virtiofs `%s` on " ROOTFS ": %s", val + 9, strerror(errno));
+}
+
 static void setup_rootfs(void)
 {
+	mount_shared_rootfs();
 	mount_in_rootfs("proc", "/proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	mount_in_rootfs("sysfs", "/sys", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
 	mount_in_rootfs("devtmpfs", "/dev", MS_NOSUID | MS_NOEXEC, NULL);
@@ -143,6 +184,87 @@ struct session {
 	pid_t pid;
 };
 
+/* The OCI process's security settings, in runc's order: rlimits, bounding
+ * set, user (keeping capabilities across the uid change), capability sets,
+ * ambient set, no_new_privs.  Seccomp is not applied in the guest yet. */
+static int apply_security(const struct ap_process *p)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+
+	for (uint32_t i = 0; i < p->n_rlimits; i++) {
+		struct rlimit rl = { .rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard };
+		if (setrlimit((int)p->rlimits[i].resource, &rl) < 0) {
+			logmsg("setrlimit %u: %s", p->rlimits[i].resource, strerror(errno));
+			return -1;
+		}
+	}
+	if (p->has_umask)
+		umask(p->umask);
+	if (p->has_caps) {
+		for (int c = 0; c < 64; c++)
+			if (!(p->cap_bounding & (1ull << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL) {
+				logmsg("drop capability %d: %s", c, strerror(errno));
+				return -1;
+			}
+		prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
+	}
+	if (setgroups(p->n_gids, p->gids) < 0 || setresgid(p->gid, p->gid, p->gid) < 0 ||
+	    setresuid(p->uid, p->uid, p->uid) < 0) {
+		logmsg("switch to uid %u gid %u: %s", p->uid, p->gid, strerror(errno));
+		return -1;
+	}
+	if (p->has_caps) {
+		data[0].effective = (uint32_t)p->cap_effective;
+		data[1].effective = (uint32_t)(p->cap_effective >> 32);
+		data[0].permitted = (uint32_t)p->cap_permitted;
+		data[1].permitted = (uint32_t)(p->cap_permitted >> 32);
+		data[0].inheritable = (uint32_t)p->cap_inheritable;
+		data[1].inheritable = (uint32_t)(p->cap_inheritable >> 32);
+		if (syscall(SYS_capset, &hdr, data) < 0) {
+			logmsg("set capabilities: %s", strerror(errno));
+			return -1;
+		}
+		for (int c = 0; c < 64; c++)
+			if ((p->cap_ambient & (1ull << c)) &&
+			    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0 && errno != EINVAL) {
+				logmsg("raise ambient capability %d: %s", c, strerror(errno));
+				return -1;
+			}
+	}
+	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		logmsg("no_new_privs: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* maskedPaths and readonlyPaths of the container, inside /rootfs.  Paths
+ * are resolved in the guest, which is the container's own kernel: a
+ * symlink can only redirect the mount within the guest. */
+static void apply_path_policy(const struct ap_process *p)
+{
+	char path[4096];
+	struct stat st;
+
+	for (uint32_t i = 0; i < p->n_masked; i++) {
+		if (snprintf(path, sizeof(path), ROOTFS "%s", p->masked[i]) >= (int)sizeof(path) ||
+		    lstat(path, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0");
+		else
+			mount("/dev/null", path, NULL, MS_BIND, NULL);
+	}
+	for (uint32_t i = 0; i < p->n_readonly; i++) {
+		if (snprintf(path, sizeof(path), ROOTFS "%s", p->readonly[i]) >= (int)sizeof(path) ||
+		    lstat(path, &st) < 0)
+			continue;
+		if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) == 0)
+			mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	}
+}
+
 __attribute__((noreturn)) static void child_main(const struct ap_process *p, int in, int out, int errfd, int slave)
 {
 	sigset_t none;
@@ -164,11 +286,8 @@ __attribute__((noreturn)) static void child_main(const struct ap_process *p, int
 		logmsg("chdir `%s`: %s", p->cwd, strerror(errno));
 		_exit(126);
 	}
-	if (setgroups(p->n_gids, p->gids) < 0 || setresgid(p->gid, p->gid, p->gid) < 0 ||
-	    setresuid(p->uid, p->uid, p->uid) < 0) {
-		logmsg("switch to uid %u gid %u: %s", p->uid, p->gid, strerror(errno));
+	if (apply_security(p) < 0)
 		_exit(126);
-	}
 	exec_process(p);
 }
 
@@ -362,6 +481,8 @@ static int serve(int vsock, int sigfd, bool reap_all)
 		ap_send(vsock, AP_ERROR, msg, sizeof(msg) - 1);
 		return -1;
 	}
+	if (reap_all)
+		apply_path_policy(&p);
 	if (reap_all && p.hostname && sethostname(p.hostname, strlen(p.hostname)) < 0)
 		logmsg("sethostname: %s", strerror(errno));
 	if ((r = spawn(&p, &s)) < 0) {

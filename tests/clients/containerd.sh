@@ -6,8 +6,10 @@ set -uo pipefail
 CLIENTS_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$CLIENTS_DIR/lib.sh"
 RT=${HULL:?HULL=path to hull}
-WORK=${CTD_WORK:-/var/tmp/hull-test-containerd}
-S=/run/hull-test-containerd
+# Everything per run (root, state, socket), so that concurrent runs of this
+# suite cannot meet; the root is removed at the end.
+WORK=${CTD_WORK:-/var/tmp/hull-test-containerd}/run.$$
+S=/run/hull-test-containerd.$$
 IMGDIR=${IMAGE_DIR:-/var/tmp/hull-test-image}
 NS=hulltest
 SOCK=$S/containerd.sock
@@ -37,6 +39,11 @@ cleanup() {
 		"${C[@]}" tasks rm -f "$t" >/dev/null 2>&1; done
 	"${C[@]}" containers ls -q 2>/dev/null | while read -r c; do "${C[@]}" containers rm "$c" >/dev/null 2>&1; done
 	kill "$CTD_PID" 2>/dev/null; wait "$CTD_PID" 2>/dev/null
+	# snapshots are unmounted when their containers go; never delete
+	# across a mount that is still there
+	if ! grep -qF " $WORK/" /proc/self/mountinfo && ! grep -qF " $S/" /proc/self/mountinfo; then
+		rm -rf --one-file-system "$WORK" "$S"
+	fi
 }
 trap cleanup EXIT
 containerd --config "$WORK/config.toml" > "$WORK/containerd.log" 2>&1 &
@@ -49,12 +56,79 @@ done
 IMG=localhost/busybox:latest
 id=hull-ctd-$$
 
+task_pid() { tmo "${C[@]}" tasks ls | awk -v t="$1" '$1 == t { print $2 }'; }
+task_status() { tmo "${C[@]}" tasks ls | awk -v t="$1" '$1 == t { print $3 }'; }
+status_is() { [ "$(task_status "$1")" = "$2" ]; }
+T=$id-4
+
+t_pause() {
+	local pid
+	pid=$(task_pid $T); [ -n "$pid" ] || { echo "no task $T"; return 1; }
+	until_true 5 test "$(counter "$pid")" -gt 0 || { echo "the counter never started"; return 1; }
+	tmo "${C[@]}" tasks pause $T || return 1
+	status_is $T PAUSED || { echo "status $(task_status $T)"; return 1; }
+	expect_frozen "$pid"
+}
+
+t_resume() {
+	local pid
+	pid=$(task_pid $T)
+	tmo "${C[@]}" tasks resume $T || return 1
+	status_is $T RUNNING || { echo "status $(task_status $T)"; return 1; }
+	expect_progress "$pid"
+}
+
+# The shim reads the cgroup the runtime made (v1: every hierarchy, found
+# through /proc/<init>/cgroup; v2: the unified directory): memory in use, the
+# --memory-limit the task was started with, the pids in it.
+t_metrics() {
+	local out
+	out=$(tmo "${C[@]}" tasks metrics --format json $T) || return 1
+	echo "$out" | head -c 600; echo
+	jq -e '((.memory.usage.usage // .memory.usage) > 0)
+		and ((.memory.usage.limit // .memory.usage_limit) == 268435456)
+		and (.pids.current >= 1)' <<<"$out" >/dev/null
+}
+
+# ps lists the init and a process started with `tasks exec`
+ps_has_exec() {
+	local e
+	for e in $(tmo "${C[@]}" tasks ps $T | awk 'NR > 1 { print $1 }'); do
+		[ "$(tr '\0' ' ' < "/proc/$e/cmdline" 2>/dev/null)" = "sleep 30 " ] && return 0
+	done
+	return 1
+}
+t_ps() {
+	local out init
+	init=$(task_pid $T)
+	tmo "${C[@]}" tasks exec --detach --exec-id ps1 $T sleep 30 || return 1
+	until_true 5 ps_has_exec || { echo "no 'sleep 30' in:"; tmo "${C[@]}" tasks ps $T; return 1; }
+	out=$(tmo "${C[@]}" tasks ps $T) || return 1
+	echo "$out"
+	awk -v p="$init" 'NR > 1 && $1 == p { f = 1 } END { exit !f }' <<<"$out" || { echo "init $init missing"; return 1; }
+}
+
+# SIGKILL to a paused task must stop it (a v1-frozen task does not die until
+# thawed; runc thaws it)
+t_kill_paused() {
+	tmo "${C[@]}" tasks pause $T || return 1
+	status_is $T PAUSED || { echo "status $(task_status $T)"; return 1; }
+	tmo "${C[@]}" tasks kill -s SIGKILL $T || return 1
+	until_true 5 status_is $T STOPPED || { echo "status after kill: $(task_status $T)"; return 1; }
+}
+
 echo "# $(containerd --version | awk '{print $1, $3}') with $("$RT" --version | head -1)"
 check "ctr images import" 0 - "${C[@]}" images import --base-name localhost/busybox "$IMGDIR/busybox.oci.tar"
 check "ctr run --rm true" 0 - "${C[@]}" run --rm --runc-binary "$RT" "$IMG" $id-1 true
 check "ctr run --rm echo (stdout)" 0 hello "${C[@]}" run --rm --runc-binary "$RT" "$IMG" $id-2 sh -c 'echo hello'
 check "ctr run --rm exit 3 (exit code)" 3 - "${C[@]}" run --rm --runc-binary "$RT" "$IMG" $id-3 sh -c 'exit 3'
-check "ctr run -d sleep 60" 0 - "${C[@]}" run -d --runc-binary "$RT" "$IMG" $id-4 sleep 60
-check "ctr task exec" 0 hi "${C[@]}" tasks exec --exec-id e1 $id-4 echo hi
-check "ctr task kill + rm + container rm" 0 - sh -c "$(printf '%q ' "${C[@]}") tasks kill -s SIGKILL $id-4 && sleep 0.5 && $(printf '%q ' "${C[@]}") tasks rm $id-4 >/dev/null && $(printf '%q ' "${C[@]}") containers rm $id-4"
+check "ctr run -d --memory-limit 256m (counter loop)" 0 - "${C[@]}" run -d --runc-binary "$RT" --memory-limit 268435456 \
+	"$IMG" $T sh -c "$COUNTER_SH"
+check "ctr task exec" 0 hi "${C[@]}" tasks exec --exec-id e1 $T echo hi
+check_fn "ctr task pause: PAUSED, no progress while paused" t_pause
+check_fn "ctr task resume: RUNNING, progress again" t_resume
+check_fn "ctr task metrics: memory usage, 256m limit, pids" t_metrics
+check_fn "ctr task ps: init and an exec'd process" t_ps
+check_fn "ctr task kill of a PAUSED task: STOPPED" t_kill_paused
+check "ctr task rm + container rm" 0 - sh -c "$(printf '%q ' "${C[@]}") tasks rm $T >/dev/null && $(printf '%q ' "${C[@]}") containers rm $T"
 client_summary

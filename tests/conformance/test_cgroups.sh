@@ -152,19 +152,19 @@ DEVS='.linux.devices = [{path: "/dev/cf-nodrv", type: "c", major: 1, minor: 200,
 cf_bundle "$B" "$DEVS | .linux.resources.devices = [{allow: false, access: \"rwm\"}, {allow: true, type: \"c\", major: 1, minor: 200, access: \"rwm\"}]" \
 	$SH -c 'cat /dev/cf-nodrv 2>&1; true'
 cf_run "$B"
-check config-linux.md#L405 "devices [deny all, allow c 1:200]: open is allowed (ENXIO from the missing driver)" eval 'printf "%s" "$OUT" | grep -q "No such device or address"'
+check config-linux.md#L405 "devices [deny all, allow c 1:200]: open is allowed (ENXIO from the missing driver)" eval 'grep -q "No such device or address" <<<"$OUT"'
 cf_bundle "$B" "$DEVS | .linux.resources.devices = [{allow: true, access: \"rwm\"}, {allow: false, type: \"c\", major: 1, minor: 200, access: \"rw\"}]" \
 	$SH -c 'cat /dev/cf-nodrv 2>&1; true'
 cf_run "$B"
-check config-linux.md#L405 "devices [allow all, deny c 1:200 rw]: open is denied (EPERM)" eval 'printf "%s" "$OUT" | grep -q "Operation not permitted"'
+check config-linux.md#L405 "devices [allow all, deny c 1:200 rw]: open is denied (EPERM)" eval 'grep -q "Operation not permitted" <<<"$OUT"'
 cf_bundle "$B" "$DEVS | .linux.resources.devices = [{allow: false, access: \"rwm\"}, {allow: true, type: \"c\", major: 1, minor: 200, access: \"rwm\"}, {allow: false, type: \"c\", major: 1, minor: 200, access: \"r\"}]" \
 	$SH -c 'cat /dev/cf-nodrv 2>&1; true'
 cf_run "$B"
-check config-linux.md#L405 "devices [deny all, allow c 1:200 rwm, deny c 1:200 r]: the later deny wins (EPERM)" eval 'printf "%s" "$OUT" | grep -q "Operation not permitted"'
+check config-linux.md#L405 "devices [deny all, allow c 1:200 rwm, deny c 1:200 r]: the later deny wins (EPERM)" eval 'grep -q "Operation not permitted" <<<"$OUT"'
 cf_bundle "$B" '.linux.resources.devices = [{allow: false, access: "rwm"}]' $SH -c 'head -c 1 /dev/null && head -c 1 /dev/zero | od -An -tx1 && (echo x > /dev/full) 2>&1; echo rc=$?'
 cf_run "$B"
 check config-linux.md#L180 "default devices stay usable under a deny-all device rule (null, zero, full)" \
-	eval 'printf "%s" "$OUT" | grep -q " 00" && printf "%s" "$OUT" | grep -q "No space left on device"'
+	eval 'grep -q " 00" <<<"$OUT" && grep -q "No space left on device" <<<"$OUT"'
 cf_bundle "$B" '.linux.resources.devices = [{allow: false, access: "rwx"}]'
 check_create_fails config.md#L759 "a device rule with an invalid access string is an error" "$B"
 

@@ -15,7 +15,7 @@ SH=/bin/sh
 # ---- root -------------------------------------------------------------------
 cf_bundle "$B" '.root.readonly = true' $SH -c 'touch /cf-ro 2>&1; echo rc=$?'
 cf_run "$B"
-check config.md#L43 "root.readonly=true: the root filesystem is read-only" eval '[ "$RC" = 0 ] && printf "%s" "$OUT" | grep -q "Read-only file system" && [ ! -e "$B/rootfs/cf-ro" ]'
+check config.md#L43 "root.readonly=true: the root filesystem is read-only" eval '[ "$RC" = 0 ] && grep -q "Read-only file system" <<<"$OUT" && [ ! -e "$B/rootfs/cf-ro" ]'
 cf_bundle "$B" '.root.readonly = false' $SH -c 'touch /cf-rw; echo rc=$?'
 cf_run "$B"
 check config.md#L43 "root.readonly=false: the root filesystem is writable" eval '[ "$RC" = 0 ] && [ -e "$B/rootfs/cf-rw" ]'
@@ -192,7 +192,7 @@ check runtime.md#L128 "capabilities of hull spec (AUDIT_WRITE, KILL, NET_BIND_SE
 	eval '[ "$(cap CapBnd)" = 0000000020000420 ] && [ "$(cap CapEff)" = 0000000020000420 ] && [ "$(cap CapPrm)" = 0000000020000420 ]'
 cf_bundle "$B" '.process.capabilities.bounding += ["CAP_CF_DOES_NOT_EXIST"]' $SH -c 'grep CapBnd /proc/self/status'
 cf_run "$B" 
-check config.md#L289 "an unknown capability is logged as a warning naming it" eval 'printf "%s" "$ERR" | grep -q CAP_CF_DOES_NOT_EXIST'
+check config.md#L289 "an unknown capability is logged as a warning naming it" eval 'grep -q CAP_CF_DOES_NOT_EXIST <<<"$ERR"'
 
 # oomScoreAdj
 echo 123 > /proc/self/oom_score_adj
@@ -219,7 +219,7 @@ cf_bundle "$B" '.process.scheduler = {policy: "SCHED_CF_BOGUS"}'
 check_create_fails config.md#L310 "an unknown scheduler policy is an error" "$B"
 cf_bundle "$B" '.process.ioPriority = {class: "IOPRIO_CLASS_BE", priority: 6}' $SH -c 'ionice -p $$'
 cf_run "$B"
-check config.md#L341 "ioPriority BE/6 is applied ($OUT)" eval 'printf "%s" "$OUT" | grep -qi "best.effort.*6"'
+check config.md#L341 "ioPriority BE/6 is applied ($OUT)" eval 'grep -qi "best.effort.*6" <<<"$OUT"'
 cf_bundle "$B" '.process.ioPriority = {class: "IOPRIO_CLASS_CF_BOGUS", priority: 1}'
 check_create_fails config.md#L341 "an unknown ioPriority class is an error" "$B"
 

@@ -120,7 +120,7 @@ cf_jq "$B" '.mounts += $m' --argjson m "$allm"
 cf_run "$B"
 batch=0; [ "$RC" = 0 ] && [ "$OUT" = fine ] && batch=1
 for o in $(jq -r '.mountOptions[]?' "$F"); do
-	if [ $batch = 1 ] && printf '%s\n' "$OPTS" | grep -qx -- "$o"; then
+	if [ $batch = 1 ] && grep -qx -- "$o" <<<"$OPTS"; then
 		pass features.md#L49 "mount option $o listed in features is recognized in config.json (with all others on tmpfs)"
 	else
 		check features.md#L49 "mount option $o listed in features is recognized in config.json" opt_runs "$o"
@@ -194,7 +194,7 @@ if [ "$(jq -r '.linux.seccomp.enabled // false' "$F")" = true ]; then
 		cf_jq "$B" '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", architectures: ["SCMP_ARCH_X86_64", $a], syscalls: [{names: ["acct"], action: "SCMP_ACT_ERRNO"}]}' --arg a "$arch"
 		cf_run "$B"
 		check features-linux.md#L111 "seccomp architecture $arch listed in features is recognized" \
-			eval '[ "$OUT" = fine ] || { printf "%s" "$ERR" | grep -q "$arch" && ! printf "%s" "$ERR" | grep -qiE "unknown|unrecognized|unsupported|invalid value"; }'
+			eval '[ "$OUT" = fine ] || { grep -q "$arch" <<<"$ERR" && ! grep -qiE "unknown|unrecognized|unsupported|invalid value" <<<"$ERR"; }'
 	done
 	for fl in $(jq -r '.linux.seccomp.knownFlags[]?' "$F"); do
 		cf_bundle "$B" . $SH -c 'echo fine'
@@ -211,7 +211,7 @@ if [ "$(jq -r '.linux.seccomp.enabled // false' "$F")" = true ]; then
 		cf_run "$B"
 		[ -n "$lp" ] && { kill "$lp" 2>/dev/null; wait "$lp" 2>/dev/null; }
 		check features-linux.md#L113 "seccomp flag $fl (knownFlags) is recognized: runs or fails with an error naming it" \
-			eval '[ "$OUT" = fine ] || printf "%s" "$ERR" | grep -q "$fl"'
+			eval '[ "$OUT" = fine ] || grep -q "$fl" <<<"$ERR"'
 		if jq -e --arg f "$fl" '.linux.seccomp.supportedFlags // [] | index($f)' "$F" >/dev/null; then
 			check features-linux.md#L116 "seccomp flag $fl (supportedFlags) works in config.json" [ "$OUT" = fine ]
 		fi
@@ -227,14 +227,14 @@ for m in $(jq -r '.linux.memoryPolicy.modes[]?' "$F"); do
 	*) cf_jq "$B" '.linux.memoryPolicy = {mode: $m, nodes: "0"}' --arg m "$m" ;; esac
 	cf_run "$B"
 	check features-linux.md#L203 "memoryPolicy mode $m listed in features is recognized" \
-		eval '[ "$OUT" = fine ] || { [ "$RC" != 0 ] && ! printf "%s" "$ERR" | grep -qiE "unknown|invalid|unsupported|unrecognized"; }'
+		eval '[ "$OUT" = fine ] || { [ "$RC" != 0 ] && ! grep -qiE "unknown|invalid|unsupported|unrecognized" <<<"$ERR"; }'
 done
 for fl in $(jq -r '.linux.memoryPolicy.flags[]?' "$F"); do
 	cf_bundle "$B" . $SH -c 'echo fine'
 	cf_jq "$B" '.linux.memoryPolicy = {mode: "MPOL_BIND", nodes: "0", flags: [$f]}' --arg f "$fl"
 	cf_run "$B"
 	check features-linux.md#L206 "memoryPolicy flag $fl listed in features is recognized" \
-		eval '[ "$OUT" = fine ] || { [ "$RC" != 0 ] && ! printf "%s" "$ERR" | grep -qiE "unknown|invalid|unsupported|unrecognized"; }'
+		eval '[ "$OUT" = fine ] || { [ "$RC" != 0 ] && ! grep -qiE "unknown|invalid|unsupported|unrecognized" <<<"$ERR"; }'
 done
 
 # ---- idmap mount extension ----------------------------------------------------------------------------------

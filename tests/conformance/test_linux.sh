@@ -69,7 +69,7 @@ if [ -e /proc/self/ns/time ]; then
 		$SH -c 'cat /proc/self/timens_offsets'
 	cf_run "$B"
 	check config-linux.md#L43 "time namespace with timeOffsets: monotonic 86400 s 5 ns, boottime 3600 s ($(printf '%s' "$OUT" | tr '\n' ';'))" \
-		eval 'printf "%s\n" "$OUT" | grep -qE "^monotonic +86400 +5$" && printf "%s\n" "$OUT" | grep -qE "^boottime +3600 +0$"'
+		eval 'grep -qE "^monotonic +86400 +5$" <<<"$OUT" && grep -qE "^boottime +3600 +0$" <<<"$OUT"'
 else
 	skip config-linux.md#L43 "time namespace with timeOffsets" "kernel without time namespaces"
 fi
@@ -87,20 +87,20 @@ cf_bundle "$B" '.linux.devices = [
 		stat -c "%n %F %t:%T" /dev/pts/ptmx; head -c 4 /cf-devdir/zero2 | od -An -tx1'
 cf_run "$B"
 DEV=$OUT
-dev_is() { printf '%s\n' "$DEV" | grep -qx -- "$1"; }
+dev_is() { grep -qx -- "$1" <<<"$DEV"; }
 check config-linux.md#L127 "device c 1:5 at /dev/cf-char with fileMode 0600, uid 7, gid 8" dev_is "/dev/cf-char character special file 1:5 600 7:8"
 check config-linux.md#L127 "device b 7:200 at /dev/cf-block with fileMode 0640, gid 6" dev_is "/dev/cf-block block special file 7:c8 640 0:6"
-check config-linux.md#L127 "device u 1:9 (unbuffered char) at /dev/cf-unbuf" eval 'printf "%s\n" "$DEV" | grep -q "^/dev/cf-unbuf character special file 1:9 "'
-check config-linux.md#L127 "device p (fifo) at /dev/cf-fifo" eval 'printf "%s\n" "$DEV" | grep -q "^/dev/cf-fifo fifo "'
-check config-linux.md#L127 "a device outside /dev gets its directory created (/cf-devdir/zero2)" eval 'printf "%s\n" "$DEV" | grep -q "^/cf-devdir/zero2 character special file 1:5 "'
-check config-linux.md#L127 "the device works (reads zeros from /cf-devdir/zero2)" eval 'printf "%s\n" "$DEV" | grep -q "00 00 00 00"'
+check config-linux.md#L127 "device u 1:9 (unbuffered char) at /dev/cf-unbuf" eval 'grep -q "^/dev/cf-unbuf character special file 1:9 " <<<"$DEV"'
+check config-linux.md#L127 "device p (fifo) at /dev/cf-fifo" eval 'grep -q "^/dev/cf-fifo fifo " <<<"$DEV"'
+check config-linux.md#L127 "a device outside /dev gets its directory created (/cf-devdir/zero2)" eval 'grep -q "^/cf-devdir/zero2 character special file 1:5 " <<<"$DEV"'
+check config-linux.md#L127 "the device works (reads zeros from /cf-devdir/zero2)" eval 'grep -q "00 00 00 00" <<<"$DEV"'
 for d in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do
 	IFS=: read -r name ma mi <<<"$d"
-	check config-linux.md#L180 "default device /dev/$name (c $ma:$mi, 0666)" eval 'printf "%s\n" "$DEV" | grep -q "^/dev/$name character special file $ma:$mi 666 "'
+	check config-linux.md#L180 "default device /dev/$name (c $ma:$mi, 0666)" eval 'grep -q "^/dev/$name character special file $ma:$mi 666 " <<<"$DEV"'
 done
 check config-linux.md#L180 "/dev/ptmx is a symlink to pts/ptmx or a bind of /dev/pts/ptmx" \
-	eval 'dev_is "/dev/ptmx -> pts/ptmx" || dev_is "/dev/ptmx -> /dev/pts/ptmx" || (printf "%s\n" "$DEV" | grep -q "^/dev/ptmx character special file 5:2 ")'
-check config-linux.md#L180 "/dev/pts/ptmx is the devpts ptmx (c 5:2)" eval 'printf "%s\n" "$DEV" | grep -q "^/dev/pts/ptmx character special file 5:2"'
+	eval 'dev_is "/dev/ptmx -> pts/ptmx" || dev_is "/dev/ptmx -> /dev/pts/ptmx" || (grep -q "^/dev/ptmx character special file 5:2 " <<<"$DEV")'
+check config-linux.md#L180 "/dev/pts/ptmx is the devpts ptmx (c 5:2)" eval 'grep -q "^/dev/pts/ptmx character special file 5:2" <<<"$DEV"'
 check runtime-linux.md#L11 "/dev/fd -> /proc/self/fd" dev_is "/dev/fd -> /proc/self/fd"
 check runtime-linux.md#L11 "/dev/stdin -> /proc/self/fd/0" dev_is "/dev/stdin -> /proc/self/fd/0"
 check runtime-linux.md#L11 "/dev/stdout -> /proc/self/fd/1" dev_is "/dev/stdout -> /proc/self/fd/1"
@@ -126,8 +126,8 @@ wait "$rpid" 2>/dev/null
 TTY=$(tr -d '\r' < "$WORK/tty.out" 2>/dev/null)
 cf_rm "$ID"
 check config-linux.md#L180 "terminal=true: /dev/console is the pty (char major 88 = 136)" \
-	eval '[ "$crc" = 0 ] && printf "%s\n" "$TTY" | grep -q "^/dev/console character special file 88$"'
-check config.md#L240 "terminal=true: stdio is the pseudoterminal (tty says /dev/pts/N)" eval 'printf "%s\n" "$TTY" | grep -q "^/dev/pts/[0-9]"'
+	eval '[ "$crc" = 0 ] && grep -q "^/dev/console character special file 88$" <<<"$TTY"'
+check config.md#L240 "terminal=true: stdio is the pseudoterminal (tty says /dev/pts/N)" eval 'grep -q "^/dev/pts/[0-9]" <<<"$TTY"'
 
 # ---- netDevices ------------------------------------------------------------------------------
 if ip link add cfveth0 type veth peer name cfveth1 2>/dev/null; then
@@ -145,9 +145,9 @@ if ip link add cfveth0 type veth peer name cfveth1 2>/dev/null; then
 	H delete "$ID" >/dev/null 2>&1
 	check config-linux.md#L214 "netDevices: the device is moved into the container (gone from the runtime namespace)" eval '[ "$crc" = 0 ] && [ $moved = 1 ]'
 	check config-linux.md#L214 "netDevices: renamed to name (ctr0); without name it keeps its name (cfveth2)" \
-		eval '[ "$RC" = 0 ] && printf "%s\n" "$OUT" | grep -q ": ctr0[:@]" && printf "%s\n" "$OUT" | grep -q ": cfveth2[:@]"'
-	check config-linux.md#L232 "netDevices: the permanent global address (10.99.0.1/24) is preserved" eval 'printf "%s\n" "$OUT" | grep -q "inet 10.99.0.1/24"'
-	check config-linux.md#L238 "netDevices: the device is up in the container" eval 'printf "%s\n" "$OUT" | grep -E ": ctr0[:@]" | grep -q "[<,]UP[,>]"'
+		eval '[ "$RC" = 0 ] && grep -q ": ctr0[:@]" <<<"$OUT" && grep -q ": cfveth2[:@]" <<<"$OUT"'
+	check config-linux.md#L232 "netDevices: the permanent global address (10.99.0.1/24) is preserved" eval 'grep -q "inet 10.99.0.1/24" <<<"$OUT"'
+	check config-linux.md#L238 "netDevices: the device is up in the container" eval 'grep -E ": ctr0[:@]" <<<"$OUT" | grep -q "[<,]UP[,>]"'
 	check config-linux.md#L251 "netDevices: after delete the device is not moved back to the runtime namespace" eval '! ip link show cfveth0 >/dev/null 2>&1 && ! ip link show ctr0 >/dev/null 2>&1'
 	ip link add cfveth4 type veth peer name cfveth5
 	cf_bundle "$B" '.linux.netDevices = {cfveth4: {name: "lo"}}'
@@ -155,7 +155,7 @@ if ip link add cfveth0 type veth peer name cfveth1 2>/dev/null; then
 	check config-linux.md#L84 "... and the device stays in the runtime namespace" ip link show cfveth4
 	cf_bundle "$B" '.linux.netDevices = {cfveth4: {name: "cfeth%d"}}' $SH -c 'ip -o link show'
 	cf_run "$B"
-	check config-linux.md#L228 "netDevices: a %d template name is allowed and the kernel picks the name (cfeth0)" eval '[ "$RC" = 0 ] && printf "%s\n" "$OUT" | grep -q ": cfeth0[:@]"'
+	check config-linux.md#L228 "netDevices: a %d template name is allowed and the kernel picks the name (cfeth0)" eval '[ "$RC" = 0 ] && grep -q ": cfeth0[:@]" <<<"$OUT"'
 	cf_bundle "$B" '.linux.netDevices = {"cf-missing0": {}}'
 	check_create_fails config-linux.md#L224 "netDevices: a device that does not exist cannot be moved: error" "$B"
 	cf_bundle "$B" '.linux.netDevices = {cfveth6: {}} | .linux.namespaces = [.linux.namespaces[] | select(.type != "network")]'
@@ -180,8 +180,8 @@ cf_bundle "$B" '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", architectures
 	           {names: ["chmod", "fchmodat"], action: "SCMP_ACT_ERRNO", errnoRet: 38}]}' \
 	$SH -c 'mkdir /tmp/x 2>&1; chmod 600 /tmp 2>&1; echo done'
 cf_run "$B"
-check runtime.md#L128 "seccomp: mkdir fails with errnoRet 1 (EPERM)" eval 'printf "%s" "$OUT" | grep -q "Operation not permitted"'
-check runtime.md#L128 "seccomp: chmod fails with errnoRet 38 (ENOSYS)" eval 'printf "%s" "$OUT" | grep -qi "not implemented"'
+check runtime.md#L128 "seccomp: mkdir fails with errnoRet 1 (EPERM)" eval 'grep -q "Operation not permitted" <<<"$OUT"'
+check runtime.md#L128 "seccomp: chmod fails with errnoRet 38 (ENOSYS)" eval 'grep -qi "not implemented" <<<"$OUT"'
 cf_bundle "$B" '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", syscalls: [{names: ["acct"], action: "SCMP_ACT_KILL", errnoRet: 1}]}'
 check_create_fails config-linux.md#L963 "errnoRet on an action without errno (SCMP_ACT_KILL) is an error" "$B"
 cf_bundle "$B" '.linux.seccomp = {defaultAction: "SCMP_ACT_KILL", defaultErrnoRet: 1, syscalls: [{names: ["acct"], action: "SCMP_ACT_ALLOW"}]}'
@@ -231,10 +231,10 @@ cf_bundle "$B" '.root.readonly = false | .linux.maskedPaths += ["/etc/cf-secret"
 echo hidden > "$B/rootfs/etc/cf-secret"
 mkdir -p "$B/rootfs/cf-secret-dir" "$B/rootfs/cf-ro-dir" && echo hidden > "$B/rootfs/cf-secret-dir/f"
 cf_run "$B"
-check runtime.md#L113 "maskedPaths: a file reads empty (/etc/cf-secret)" eval 'printf "%s" "$OUT" | grep -q "secret=\[\]"'
-check runtime.md#L113 "maskedPaths: directories appear empty (/cf-secret-dir, /sys/firmware)" eval 'printf "%s" "$OUT" | grep -q "dir=\[\] fw=\[\]"'
+check runtime.md#L113 "maskedPaths: a file reads empty (/etc/cf-secret)" eval 'grep -q "secret=\[\]" <<<"$OUT"'
+check runtime.md#L113 "maskedPaths: directories appear empty (/cf-secret-dir, /sys/firmware)" eval 'grep -q "dir=\[\] fw=\[\]" <<<"$OUT"'
 check runtime.md#L113 "readonlyPaths: /cf-ro-dir and /proc/sys are read-only" \
-	eval '[ "$(printf "%s\n" "$OUT" | grep -c "Read-only file system")" -ge 2 ] && [ ! -e "$B/rootfs/cf-ro-dir/f" ]'
+	eval '[ "$(grep -c "Read-only file system" <<<"$OUT")" -ge 2 ] && [ ! -e "$B/rootfs/cf-ro-dir/f" ]'
 cf_bundle "$B" '.linux.maskedPaths += ["proc/kcore"]'
 check_create_fails config-linux.md#L1068 "a relative maskedPaths entry is an error" "$B"
 cf_bundle "$B" '.linux.readonlyPaths += ["proc/sys"]'

@@ -23,6 +23,12 @@ static uint8_t *ram;
 static char disk_path[] = "/tmp/hull-fuzz-disk.XXXXXX";
 static char vsock_dir[] = "/tmp/hull-fuzz-vsock.XXXXXX";
 
+static void remove_temp_files(void)
+{
+	unlink(disk_path);
+	rmdir(vsock_dir);   /* the device unlinks its listening socket on cleanup */
+}
+
 static void init_once(void)
 {
 	int fd;
@@ -34,6 +40,7 @@ static void init_once(void)
 	if (!ram || fd < 0 || ftruncate(fd, 64 << 10) < 0 || !mkdtemp(vsock_dir))
 		abort();
 	close(fd);
+	atexit(remove_temp_files);
 }
 
 static void mmio_write(struct hull_vm *vm, uint64_t off, uint32_t v)

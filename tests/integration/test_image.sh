@@ -69,8 +69,8 @@ h() {
 	ERR=$(cat "$WORK/stderr")
 }
 hrun() { h run --store "$STORE" "$@"; }
-has() { printf '%s\n' "$OUT" | grep -qx -- "$1"; }
-err_has() { printf '%s\n' "$ERR" | grep -qi -- "$1"; }
+has() { grep -qx -- "$1" <<<"$OUT"; }
+err_has() { grep -qi -- "$1" <<<"$ERR"; }
 
 # the store holds only verified objects: every blob hashes to its name, tmp/ is empty
 store_clean() {

@@ -42,7 +42,7 @@ mh_bundle "$B" '.linux.devices = [
 		stat -c "%n %F %t:%T %a" /dev/pts/ptmx'
 mh_run "$B"
 DEV=$OUT
-dev_is() { printf '%s\n' "$DEV" | grep -qx -- "$1"; }
+dev_is() { grep -qx -- "$1" <<<"$DEV"; }
 check "devices: container ran" [ "$RC" = 0 ]
 check "/dev/null c 1:3 0666" dev_is "/dev/null character special file 1:3 666 0:0"
 check "/dev/zero c 1:5 0666" dev_is "/dev/zero character special file 1:5 666 0:0"
@@ -53,7 +53,7 @@ check "/dev/tty c 5:0 0666" dev_is "/dev/tty character special file 5:0 666 0:0"
 check "linux.devices /dev/fuse c 10:229 0600 (hex %t:%T = a:e5)" dev_is "/dev/fuse character special file a:e5 600 0:0"
 check "linux.devices /dev/loopx b 7:200 0640 gid 6" dev_is "/dev/loopx block special file 7:c8 640 0:6"
 check "linux.devices outside /dev: /mydev/zero2" dev_is "/mydev/zero2 character special file 1:5"
-check "linux.devices fifo" eval 'printf "%s\n" "$DEV" | grep -q "^/dev/fifo0 fifo"'
+check "linux.devices fifo" eval 'grep -q "^/dev/fifo0 fifo" <<<"$DEV"'
 check "/dev/fd -> /proc/self/fd" dev_is "fd -> /proc/self/fd"
 check "/dev/stdin,stdout,stderr -> /proc/self/fd/0,1,2" eval 'dev_is "stdin -> /proc/self/fd/0" && dev_is "stdout -> /proc/self/fd/1" && dev_is "stderr -> /proc/self/fd/2"'
 check "/dev/ptmx -> pts/ptmx" dev_is "ptmx -> pts/ptmx"
@@ -63,7 +63,7 @@ check "/dev/pts/ptmx is 5:2 mode 666" dev_is "/dev/pts/ptmx character special fi
 mh_bundle "$B" '.linux.devices = [ {path: "/etc/passwd", type: "c", major: 1, minor: 3} ]'
 mh_run "$B"
 check "linux.devices over an existing regular file fails with a message naming it" \
-	eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q "linux.devices\[0\]"'
+	eval '[ "$RC" != 0 ] && grep -q "linux.devices\[0\]" <<<"$ERR"'
 
 # ---- masked and read-only paths ----------------------------------------------
 mh_bundle "$B" '.linux.maskedPaths += ["/etc/hostname", "/etc/hull-missing"]' /bin/sh -c '
@@ -78,22 +78,22 @@ mh_bundle "$B" '.linux.maskedPaths += ["/etc/hostname", "/etc/hull-missing"]' /b
 	echo "keys2=[$(cat /proc/keys 2>&1)]"
 	cat /proc/self/mountinfo'
 mh_run "$B"
-check "masked file /proc/keys reads empty" eval 'printf "%s\n" "$OUT" | grep -qx "keys=\[\]"'
-check "masked file is the null device" eval 'printf "%s\n" "$OUT" | grep -qx "keysdev=1:3"'
+check "masked file /proc/keys reads empty" eval 'grep -qx "keys=\[\]" <<<"$OUT"'
+check "masked file is the null device" eval 'grep -qx "keysdev=1:3" <<<"$OUT"'
 if [ -d /proc/acpi ]; then
-	check "masked dir /proc/acpi is an empty read-only tmpfs" eval 'printf "%s\n" "$OUT" | grep -qx "acpi=\[\]" && ! printf "%s\n" "$OUT" | grep -q acpi-writable && [ "$(mi_fstype "$OUT" /proc/acpi)" = tmpfs ] && has_opt "$(mi_opts "$OUT" /proc/acpi)" ro'
+	check "masked dir /proc/acpi is an empty read-only tmpfs" eval 'grep -qx "acpi=\[\]" <<<"$OUT" && ! grep -q acpi-writable <<<"$OUT" && [ "$(mi_fstype "$OUT" /proc/acpi)" = tmpfs ] && has_opt "$(mi_opts "$OUT" /proc/acpi)" ro'
 else
 	skip "no /proc/acpi on this kernel"
 fi
-check "masked dir /sys/firmware is empty" eval 'printf "%s\n" "$OUT" | grep -qx "fw=\[\]"'
-check "masked image file /etc/hostname reads empty; missing masked path ignored" eval 'printf "%s\n" "$OUT" | grep -qx "hostname=\[\]"'
-check "/proc/sys is read-only" eval '! printf "%s\n" "$OUT" | grep -q sys-writable && has_opt "$(mi_opts "$OUT" /proc/sys)" ro'
+check "masked dir /sys/firmware is empty" eval 'grep -qx "fw=\[\]" <<<"$OUT"'
+check "masked image file /etc/hostname reads empty; missing masked path ignored" eval 'grep -qx "hostname=\[\]" <<<"$OUT"'
+check "/proc/sys is read-only" eval '! grep -q sys-writable <<<"$OUT" && has_opt "$(mi_opts "$OUT" /proc/sys)" ro'
 if [ -e /proc/sysrq-trigger ]; then
-	check "/proc/sysrq-trigger is read-only" eval '! printf "%s\n" "$OUT" | grep -q sysrq-writable && has_opt "$(mi_opts "$OUT" /proc/sysrq-trigger)" ro'
+	check "/proc/sysrq-trigger is read-only" eval '! grep -q sysrq-writable <<<"$OUT" && has_opt "$(mi_opts "$OUT" /proc/sysrq-trigger)" ro'
 else
 	skip "no /proc/sysrq-trigger on this kernel"
 fi
-check "a masked path cannot be unmounted from inside" eval '! printf "%s\n" "$OUT" | grep -q unmasked && printf "%s\n" "$OUT" | grep -qx "keys2=\[\]"'
+check "a masked path cannot be unmounted from inside" eval '! grep -q unmasked <<<"$OUT" && grep -qx "keys2=\[\]" <<<"$OUT"'
 O=$(mi_opts "$OUT" /sys/firmware)
 check "masked tmpfs is ro,nosuid,nodev,noexec ($O)" eval 'has_opt "$O" ro && has_opt "$O" nosuid && has_opt "$O" nodev && has_opt "$O" noexec'
 
@@ -104,15 +104,15 @@ mh_bundle "$B" '.mounts += [{destination: "/scratch", type: "tmpfs", source: "tm
 mh_run "$B"
 O=$(mi_opts "$OUT" /scratch)
 check "readonlyPaths: ro and keeps nosuid,nodev,noexec ($O)" eval 'has_opt "$O" ro && has_opt "$O" nosuid && has_opt "$O" nodev && has_opt "$O" noexec'
-check "readonlyPaths on a file: /etc/hosts is a read-only bind" eval 'has_opt "$(mi_opts "$OUT" /etc/hosts)" ro && ! printf "%s\n" "$OUT" | grep -q hosts-writable'
+check "readonlyPaths on a file: /etc/hosts is a read-only bind" eval 'has_opt "$(mi_opts "$OUT" /etc/hosts)" ro && ! grep -q hosts-writable <<<"$OUT"'
 
 # ---- read-only root ----------------------------------------------------------
 mh_bundle "$B" '.root.readonly = false' /bin/sh -c 'touch /rw-test && echo wrote'
 mh_run "$B"
-check "root.readonly=false: / is writable" eval 'printf "%s\n" "$OUT" | grep -qx wrote'
+check "root.readonly=false: / is writable" eval 'grep -qx wrote <<<"$OUT"'
 mh_bundle "$B" '.root.readonly = true' /bin/sh -c 'touch /rw-test 2>&1; echo rc=$?'
 mh_run "$B"
-check "root.readonly=true: writing / fails with EROFS" eval 'printf "%s\n" "$OUT" | grep -q "Read-only file system" && [ ! -e "$B/rootfs/rw-test" ]'
+check "root.readonly=true: writing / fails with EROFS" eval 'grep -q "Read-only file system" <<<"$OUT" && [ ! -e "$B/rootfs/rw-test" ]'
 
 # ---- tmpfs options and tmpcopyup ----------------------------------------------
 mh_bundle "$B" '.mounts += [
@@ -123,8 +123,8 @@ mh_bundle "$B" '.mounts += [
 mh_run "$B"
 O=$(mi_opts "$OUT" /scratch) S=$(mi_sbopts "$OUT" /scratch)
 check "tmpfs flags nosuid,nodev,noexec ($O)" eval 'has_opt "$O" nosuid && has_opt "$O" nodev && has_opt "$O" noexec'
-check "tmpfs data size=1m mode=1700 uid=1 gid=1 ($S)" eval 'has_opt "$S" size=1024k && has_opt "$S" mode=1700 && printf "%s\n" "$OUT" | grep -qx "1700 1:1"'
-check "tmpcopyup: /etc is tmpfs with the image's files" eval '[ "$(mi_fstype "$OUT" /etc)" = tmpfs ] && printf "%s\n" "$OUT" | grep -q "^root:x:0:0"'
+check "tmpfs data size=1m mode=1700 uid=1 gid=1 ($S)" eval 'has_opt "$S" size=1024k && has_opt "$S" mode=1700 && grep -qx "1700 1:1" <<<"$OUT"'
+check "tmpcopyup: /etc is tmpfs with the image's files" eval '[ "$(mi_fstype "$OUT" /etc)" = tmpfs ] && grep -q "^root:x:0:0"' <<<"$OUT"
 check "relative destination is relative to /" [ "$(mi_fstype "$OUT" /tmp-rel)" = tmpfs ]
 
 # ---- another filesystem type with data: overlay ------------------------------------
@@ -160,10 +160,10 @@ mh_run "$B"
 check "bind: container ran" [ "$RC" = 0 ]
 check "bind ro: host file readable, single-file bind, relative source (bundle-relative)" \
 	eval 'printf "%s\n" "$OUT" | head -4 | tr "\n" " " | grep -qx "hello single relative insub "'
-check "bind ro: top is read-only" eval '! printf "%s\n" "$OUT" | grep -q "^ro-writable" && has_opt "$(mi_opts "$OUT" /ro)" ro'
-check "rbind ro (non-recursive ro): submount stays writable" eval 'printf "%s\n" "$OUT" | grep -q "^rosub-writable"'
-check "rbind rro: submount is read-only too" eval '! printf "%s\n" "$OUT" | grep -q "^rrosub-writable" && has_opt "$(mi_opts "$OUT" /rro/sub)" ro'
-check "bind rw: write reaches the host" eval 'printf "%s\n" "$OUT" | grep -q "^rw-ok" && [ "$(cat "$H/fromc")" = w ]'
+check "bind ro: top is read-only" eval '! grep -q "^ro-writable" <<<"$OUT" && has_opt "$(mi_opts "$OUT" /ro)" ro'
+check "rbind ro (non-recursive ro): submount stays writable" eval 'grep -q "^rosub-writable" <<<"$OUT"'
+check "rbind rro: submount is read-only too" eval '! grep -q "^rrosub-writable" <<<"$OUT" && has_opt "$(mi_opts "$OUT" /rro/sub)" ro'
+check "bind rw: write reaches the host" eval 'grep -q "^rw-ok" <<<"$OUT" && [ "$(cat "$H/fromc")" = w ]'
 check "single-file bind is ro" has_opt "$(mi_opts "$OUT" /etc/single)" ro
 check "rshared bind mount has a shared: peer group" eval 'mi_optional "$OUT" /shared | grep -q "shared:"'
 check "rprivate bind mount has no propagation fields" [ -z "$(mi_optional "$OUT" /private | tr -d ' ')" ]
@@ -172,7 +172,7 @@ rm -f "$H/fromc"
 mh_bundle "$B" '.mounts += [{destination: "/nope", type: "bind", source: "/nonexistent-hull-src", options: ["rbind"]}]'
 mh_run "$B"
 check "missing bind source: one error line naming the mount" \
-	eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q "mounts\[7\].*nonexistent-hull-src"'
+	eval '[ "$RC" != 0 ] && grep -q "mounts\[7\].*nonexistent-hull-src" <<<"$ERR"'
 
 # ---- idmapped bind mounts ---------------------------------------------------------
 chown 0:0 "$H/file"
@@ -183,12 +183,12 @@ mh_bundle "$B" '.mounts += [
 	 uidMappings: [{containerID: 0, hostID: 2000, size: 1}], gidMappings: [{containerID: 0, hostID: 2000, size: 1}]} ]' \
 	/bin/sh -c 'stat -c "id=%u:%g" /id/file; stat -c "rid=%u:%g" /rid/file; cat /proc/self/mountinfo'
 mh_run "$B"
-check "idmap: on-disk 0:0 shows as the mapped 1000:1001" eval 'printf "%s\n" "$OUT" | grep -qx "id=1000:1001" && printf "%s" "$(mi_opts "$OUT" /id)" | grep -q idmapped'
-check "ridmap: the submount is idmapped too" eval 'printf "%s\n" "$OUT" | grep -qx "rid=2000:2000" && printf "%s" "$(mi_opts "$OUT" /rid/sub)" | grep -q idmapped'
+check "idmap: on-disk 0:0 shows as the mapped 1000:1001" eval 'grep -qx "id=1000:1001" <<<"$OUT" && printf "%s" "$(mi_opts "$OUT" /id)" | grep -q idmapped'
+check "ridmap: the submount is idmapped too" eval 'grep -qx "rid=2000:2000" <<<"$OUT" && printf "%s" "$(mi_opts "$OUT" /rid/sub)" | grep -q idmapped'
 mh_bundle "$B" '.mounts += [{destination: "/id", type: "bind", source: env.H, options: ["bind","idmap"]}]'
 mh_run "$B"
 check "idmap without mappings and without a user namespace: an error naming the mount" \
-	eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q "mounts\[7\].*idmap"'
+	eval '[ "$RC" != 0 ] && grep -q "mounts\[7\].*idmap" <<<"$ERR"'
 
 # ---- rootfsPropagation ------------------------------------------------------------
 for p in shared slave private unbindable; do
@@ -196,10 +196,10 @@ for p in shared slave private unbindable; do
 	mh_run "$B"
 	F=$(mi_optional "$OUT" /)
 	case $p in
-		shared) check "rootfsPropagation=shared: / has shared: ($F)" eval '[ "$RC" = 0 ] && printf "%s" "$F" | grep -q "shared:"' ;;
-		slave) check "rootfsPropagation=slave: / has master: and no shared: ($F)" eval '[ "$RC" = 0 ] && printf "%s" "$F" | grep -q "master:" && ! printf "%s" "$F" | grep -q "shared:"' ;;
+		shared) check "rootfsPropagation=shared: / has shared: ($F)" eval '[ "$RC" = 0 ] && grep -q "shared:" <<<"$F"' ;;
+		slave) check "rootfsPropagation=slave: / has master: and no shared: ($F)" eval '[ "$RC" = 0 ] && grep -q "master:" <<<"$F" && ! grep -q "shared:" <<<"$F"' ;;
 		private) check "rootfsPropagation=private: / has no propagation fields ($F)" eval '[ "$RC" = 0 ] && [ -z "$(printf "%s" "$F" | tr -d " ")" ]' ;;
-		unbindable) check "rootfsPropagation=unbindable: / is unbindable ($F)" eval '[ "$RC" = 0 ] && printf "%s" "$F" | grep -q unbindable' ;;
+		unbindable) check "rootfsPropagation=unbindable: / is unbindable ($F)" eval '[ "$RC" = 0 ] && grep -q unbindable <<<"$F"' ;;
 	esac
 done
 # without rootfsPropagation the container's / is a slave: host mounts arrive,
@@ -207,12 +207,12 @@ done
 mh_bundle "$B" '.' /bin/cat /proc/self/mountinfo
 mh_run "$B"
 F=$(mi_optional "$OUT" /)
-check "default propagation of /: slave of the host, not shared ($F)" eval 'printf "%s" "$F" | grep -q "master:" && ! printf "%s" "$F" | grep -q "shared:"'
+check "default propagation of /: slave of the host, not shared ($F)" eval 'grep -q "master:" <<<"$F" && ! grep -q "shared:" <<<"$F"'
 
 # ---- --no-pivot ---------------------------------------------------------------
 mh_bundle "$B" '.' /bin/sh -c 'cat /etc/hostname; ls /proc/1/root/bin/busybox >/dev/null && echo rootok'
 mh_run "$B" --no-pivot
-check "--no-pivot: runs with the rootfs as /" eval '[ "$RC" = 0 ] && printf "%s\n" "$OUT" | grep -qx hull && printf "%s\n" "$OUT" | grep -qx rootok'
+check "--no-pivot: runs with the rootfs as /" eval '[ "$RC" = 0 ] && grep -qx hull <<<"$OUT" && grep -qx rootok <<<"$OUT"'
 
 # ---- user namespace: no mknod, device nodes are binds of the host's ----------------
 if [ "$(cat /proc/sys/user/max_user_namespaces 2>/dev/null || echo 0)" -gt 0 ]; then
@@ -226,8 +226,8 @@ if [ "$(cat /proc/sys/user/max_user_namespaces 2>/dev/null || echo 0)" -gt 0 ]; 
 	mh_run "$B"
 	check "userns: container runs" [ "$RC" = 0 ]
 	check "userns: /dev/null, /dev/tty, linux.devices are the host's nodes, bind-mounted" \
-		eval 'printf "%s\n" "$OUT" | grep -qx "/dev/null 1:3" && printf "%s\n" "$OUT" | grep -qx "/dev/tty 5:0" && printf "%s\n" "$OUT" | grep -qx "/dev/fuse a:e5" && [ -n "$(mi_line "$OUT" /dev/null)" ] && [ -n "$(mi_line "$OUT" /dev/fuse)" ] && printf "%s\n" "$OUT" | grep -qx null-ok'
-	check "userns: masked paths still masked" eval 'printf "%s\n" "$OUT" | grep -qx "keys=\[\]"'
+		eval 'grep -qx "/dev/null 1:3" <<<"$OUT" && grep -qx "/dev/tty 5:0" <<<"$OUT" && grep -qx "/dev/fuse a:e5" <<<"$OUT" && [ -n "$(mi_line "$OUT" /dev/null)" ] && [ -n "$(mi_line "$OUT" /dev/fuse)" ] && grep -qx null-ok <<<"$OUT"'
+	check "userns: masked paths still masked" eval 'grep -qx "keys=\[\]" <<<"$OUT"'
 	check "userns: sysfs and mqueue present" eval '[ -n "$(mi_line "$OUT" /sys)" ] && [ -n "$(mi_line "$OUT" /dev/mqueue)" ]'
 else
 	skip "user namespaces disabled on this host"

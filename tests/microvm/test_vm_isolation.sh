@@ -172,4 +172,65 @@ case $out in
 *) not_ok "terminal: the guest pty has the console size: '$out'" ;;
 esac
 
+# The OCI process's security settings are applied in the guest.
+b=$(bundle secure sh -c 'sed -n "s/^CapBnd:[[:space:]]*//p;s/^CapEff:[[:space:]]*//p;s/^NoNewPrivs:[[:space:]]*//p" /proc/self/status; ulimit -n; hostname; wc -c </proc/kcore; echo x 2>/dev/null >/proc/sys/kernel/domainname && echo sys-writable || echo sys-readonly')
+run_vm "$b" --vm
+mapfile -t lines <<<"$out"
+expect_eq "guest: effective capabilities from the config" "${lines[0]:-}" 0000000020000420
+expect_eq "guest: capability bounding set from the config" "${lines[1]:-}" 0000000020000420
+expect_eq "guest: noNewPrivileges" "${lines[2]:-}" 1
+expect_eq "guest: rlimits (RLIMIT_NOFILE)" "${lines[3]:-}" 1024
+expect_eq "guest: hostname" "${lines[4]:-}" hull
+expect_eq "guest: masked path /proc/kcore reads empty" "${lines[5]:-}" 0
+expect_eq "guest: read-only path /proc/sys refuses writes" "${lines[6]:-}" sys-readonly
+[ "$rc" = 0 ] || diag "rc=$rc stderr: $err"
+
+# hull invoked as hull-vm isolates by default.
+ln -s "$HULL" "$work/hull-vm"
+b=$(bundle asvm uname -r)
+out=$(cd "$b" && timeout 300 "$work/hull-vm" --root "$root" run vmasvm 2>&1)
+case $? in
+0) case $out in *-hull) ok "invoked as hull-vm: the container is a VM ($out)" ;; *) not_ok "invoked as hull-vm: '$out'" ;; esac ;;
+*) not_ok "invoked as hull-vm: '$out'" ;;
+esac
+
+# virtio-fs: the rootfs and the container's bind mounts are the host's
+# directories; writes land on the host, read-only mounts refuse them, and a
+# symlink planted by the guest resolves inside the guest, not on the host.
+if grep -qx CONFIG_VIRTIO_FS=y "$(dirname "$HULL_KERNEL")/config" 2>/dev/null; then
+	mkdir -p "$work/data" "$work/rodata"
+	echo host-file >"$work/rodata/f"
+	b=$(READONLY_ROOT=false bundle fs sh -c 'echo guest-wrote >/data/hello && cat /ro/f &&
+		{ echo x 2>/dev/null >/ro/f && echo ro-writable || echo ro-refused; } &&
+		echo in-root >/written-in-guest && ln -s /etc /data/esc && echo esc >/data/esc/hull-vm-escape &&
+		ls /data | tr "\n" " " && echo && mkdir /data/d && mv /data/hello /data/d/moved && rm -r /data/d/moved /data/d && echo done')
+	jq --arg d "$work/data" --arg r "$work/rodata" '.mounts += [
+		{destination: "/data", type: "bind", source: $d, options: ["rbind", "rw"]},
+		{destination: "/ro", type: "bind", source: $r, options: ["rbind", "ro"]}]' "$b/config.json" >"$b/c.json" &&
+		mv "$b/c.json" "$b/config.json"
+	echo keep >"$work/data/keep"
+	run_vm "$b" --vm
+	expect_eq "virtio-fs: workload exit status" "$rc" 0
+	[ "$rc" = 0 ] || diag "stdout: $out" "stderr: $err"
+	mapfile -t lines <<<"$out"
+	expect_eq "virtio-fs: a read-only bind mount is readable" "${lines[0]:-}" host-file
+	expect_eq "virtio-fs: a read-only bind mount refuses writes" "${lines[1]:-}" ro-refused
+	expect_eq "virtio-fs: the host file under the ro mount is unchanged" "$(cat "$work/rodata/f")" host-file
+	expect_eq "virtio-fs: a file written in the guest under the rootfs is on the host" \
+		"$(cat "$b/rootfs/written-in-guest" 2>/dev/null)" in-root
+	expect_eq "virtio-fs: the guest lists the rw bind mount" "${lines[2]:-}" "esc hello keep "
+	if [ ! -e /etc/hull-vm-escape ] && [ "$(cat "$b/rootfs/etc/hull-vm-escape" 2>/dev/null)" = esc ]; then
+		ok "virtio-fs: a guest symlink to /etc resolves in the guest's root, not the host's"
+	else
+		not_ok "virtio-fs: a guest symlink to /etc resolves in the guest's root, not the host's"
+	fi
+	expect_eq "virtio-fs: mkdir, rename and unlink reach the host" "$(ls "$work/data" | tr '\n' ' ')${lines[3]:-}" "esc keep done"
+	[ -L "$work/data/esc" ] && ok "virtio-fs: the guest's symlink is a symlink on the host" ||
+		not_ok "virtio-fs: the guest's symlink is a symlink on the host"
+	rm -f /etc/hull-vm-escape
+else
+	skip "virtio-fs: a file written in the guest under a rw bind mount is on the host" "guest kernel without CONFIG_VIRTIO_FS"
+	skip "virtio-fs: a read-only bind mount refuses writes" "guest kernel without CONFIG_VIRTIO_FS"
+fi
+
 finish

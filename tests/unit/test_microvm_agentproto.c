@@ -23,11 +23,17 @@ static char *args3[] = { "sh", "-c", "echo hi", NULL };
 static char *env2[] = { "PATH=/bin", "TERM=xterm", NULL };
 static uint32_t gids[] = { 10, 20 };
 
+static struct ap_rlimit rlims[] = { { 7, 1024, 4096 }, { 1, UINT64_MAX, UINT64_MAX } };
+static char *masked1[] = { "/proc/kcore", NULL };
+
 static struct ap_process sample(void)
 {
 	return (struct ap_process){ .terminal = true, .uid = 1000, .gid = 1001, .n_gids = 2, .gids = gids,
 				    .rows = 24, .cols = 80, .cwd = "/work", .n_args = 3, .args = args3,
-				    .n_env = 2, .env = env2, .hostname = "box" };
+				    .n_env = 2, .env = env2, .hostname = "box", .no_new_privs = true,
+				    .has_caps = true, .cap_bounding = 0x20000420, .cap_effective = 1ull << 40,
+				    .cap_ambient = 0x20, .has_umask = true, .umask = 022, .n_rlimits = 2,
+				    .rlimits = rlims, .n_masked = 1, .masked = masked1 };
 }
 
 static void encode_sample(struct ap_buf *b)
@@ -61,6 +67,23 @@ static void test_process_roundtrip(void **state)
 	assert_string_equal(out.env[1], "TERM=xterm");
 	assert_null(out.env[2]);
 	assert_string_equal(out.hostname, "box");
+	assert_true(out.no_new_privs);
+	assert_true(out.has_caps);
+	assert_int_equal(out.cap_bounding, 0x20000420);
+	assert_true(out.cap_effective == 1ull << 40);
+	assert_int_equal(out.cap_ambient, 0x20);
+	assert_int_equal(out.cap_permitted, 0);
+	assert_true(out.has_umask);
+	assert_int_equal(out.umask, 022);
+	assert_int_equal(out.n_rlimits, 2);
+	assert_int_equal(out.rlimits[0].resource, 7);
+	assert_int_equal(out.rlimits[0].soft, 1024);
+	assert_int_equal(out.rlimits[0].hard, 4096);
+	assert_true(out.rlimits[1].hard == UINT64_MAX);
+	assert_int_equal(out.n_masked, 1);
+	assert_string_equal(out.masked[0], "/proc/kcore");
+	assert_null(out.masked[1]);
+	assert_int_equal(out.n_readonly, 0);
 	ap_process_free(&out);
 	ap_buf_free(&b);
 }
@@ -74,11 +97,16 @@ static void test_process_no_hostname(void **state)
 	p.hostname = NULL;
 	p.n_gids = 0;
 	p.terminal = false;
+	p.has_caps = false;
+	p.n_rlimits = 0;
 	assert_int_equal(ap_process_encode(&p, &b), 0);
 	assert_int_equal(ap_process_decode(b.data, b.len, &out), 0);
 	assert_null(out.hostname);
 	assert_null(out.gids);
 	assert_false(out.terminal);
+	assert_false(out.has_caps);
+	assert_int_equal(out.cap_bounding, 0);
+	assert_null(out.rlimits);
 	ap_process_free(&out);
 	ap_buf_free(&b);
 }
@@ -142,6 +170,23 @@ static void test_process_hostile_counts(void **state)
 	memcpy(copy, b.data, b.len);
 	put_le(copy + 36 + 5, 0x10000000u);
 	assert_int_equal(ap_process_decode(copy, b.len, &out), -EBADMSG);
+	/* rlimit count: huge (it sits 4 + 4 + 40 + 8 bytes after the hostname) */
+	memcpy(copy, b.data, b.len);
+	{
+		size_t at = b.len - 4 - 4 - (4 + 11) - 2 * 20 - 4;   /* readonly list, masked list, rlimits */
+		uint32_t was = (uint32_t)copy[at] | (uint32_t)copy[at + 1] << 8;
+		assert_int_equal(was, 2);
+		put_le(copy + at, 1000000);
+		assert_int_equal(ap_process_decode(copy, b.len, &out), -EBADMSG);
+	}
+	/* umask beyond 0777 */
+	memcpy(copy, b.data, b.len);
+	{
+		size_t at = b.len - 4 - (4 + 4 + 11) - 2 * 20 - 4 - 4;
+		assert_int_equal(copy[at], 022);
+		put_le(copy + at, 010000);
+		assert_int_equal(ap_process_decode(copy, b.len, &out), -EBADMSG);
+	}
 	free(copy);
 	ap_buf_free(&b);
 }

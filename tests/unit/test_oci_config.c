@@ -427,13 +427,14 @@ static const char full_doc[] =
 	"\"mounts\":[{\"destination\":\"/data\",\"source\":\"/src\",\"options\":[\"rbind\",\"idmap\"],"
 	"  \"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],"
 	"  \"gidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]}],"
-	"\"annotations\":{\"org.hull.isolation\":\"vm\",\"a\":\"1\",\"a\":\"2\"},"
+	"\"annotations\":{\"org.hull.isolation\":\"vm\",\"a\":\"2\"},"
 	"\"linux\":{\"namespaces\":[{\"type\":\"time\"},{\"type\":\"network\",\"path\":\"/proc/1/ns/net\"},"
 	"  {\"type\":\"cgroup\",\"path\":\"\"}],"
 	" \"timeOffsets\":{\"monotonic\":{\"secs\":-5,\"nanosecs\":999999999},\"boottime\":{\"secs\":10}},"
 	" \"personality\":{\"domain\":\"LINUX32\",\"flags\":[]},"
 	" \"memoryPolicy\":{\"mode\":\"MPOL_INTERLEAVE\",\"nodes\":\"0-1\",\"flags\":[\"MPOL_F_STATIC_NODES\"]},"
-	" \"intelRdt\":{\"closID\":\"x\"},"
+	" \"intelRdt\":{\"closID\":\"x\",\"l3CacheSchema\":\"L3:0=ff\",\"memBwSchema\":\"MB:0=70\","
+	"   \"schemata\":[\"L2:0=f\"],\"enableMonitoring\":true},"
 	" \"sysctl\":{\"net.ipv4.ip_forward\":\"1\"},"
 	" \"resources\":{\"memory\":{\"limit\":-1,\"swappiness\":100,\"disableOOMKiller\":true},"
 	"   \"cpu\":{\"quota\":-1,\"period\":100000,\"cpus\":\"0-1\",\"idle\":1},"
@@ -482,7 +483,7 @@ static void test_full_document(void **state)
 	assert_null(cfg->mounts[0].type);
 
 	assert_string_equal(oci_config_annotation(cfg, "org.hull.isolation"), "vm");
-	assert_string_equal(oci_config_annotation(cfg, "a"), "2");   /* last duplicate wins */
+	assert_string_equal(oci_config_annotation(cfg, "a"), "2");
 	assert_null(oci_config_annotation(cfg, "missing"));
 
 	assert_int_equal(oci_config_namespace(cfg, OCI_NS_TIME)->clone_flag, 0x80);
@@ -498,6 +499,12 @@ static void test_full_document(void **state)
 	assert_true(l->memory_policy.present);
 	assert_int_equal(l->memory_policy.mode_value, 3);
 	assert_true(l->has_intel_rdt);
+	assert_string_equal(l->intel_rdt.clos_id, "x");
+	assert_string_equal(l->intel_rdt.l3_cache_schema, "L3:0=ff");
+	assert_string_equal(l->intel_rdt.mem_bw_schema, "MB:0=70");
+	assert_int_equal(l->intel_rdt.n_schemata, 1);
+	assert_string_equal(l->intel_rdt.schemata[0], "L2:0=f");
+	assert_true(l->intel_rdt.enable_monitoring);
 	assert_string_equal(l->sysctl[0].key, "net.ipv4.ip_forward");
 	assert_true(l->resources.memory.limit.set);
 	assert_int_equal(l->resources.memory.limit.v, -1);
@@ -624,9 +631,45 @@ static void test_null_is_absent(void **state)
 	oci_config_free(cfg);
 }
 
+/* Duplicate names: found in big objects too (the sorted path), at any depth,
+ * while equal names in different objects are fine. */
+static void test_duplicate_names(void **state)
+{
+	char doc[4096];
+	size_t n;
+	struct hull_err err = { 0 };
+	struct oci_config *cfg;
+	struct oci_process *p;
+
+	n = (size_t)snprintf(doc, sizeof(doc), "{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"annotations\":{");
+	for (int i = 0; i < 40; i++)
+		n += (size_t)snprintf(doc + n, sizeof(doc) - n, "%s\"k%02d\":\"v\"", i ? "," : "", i);
+	n += (size_t)snprintf(doc + n, sizeof(doc) - n, "}}");
+	cfg = parse_ok(doc);
+	assert_int_equal(cfg->n_annotations, 40);
+	oci_config_free(cfg);
+
+	doc[n - 2] = '\0';
+	n += (size_t)snprintf(doc + n - 2, sizeof(doc) - n, ",\"k17\":\"w\"}}") - 2;
+	assert_int_equal(oci_config_parse(doc, n, "config.json", &cfg, &err), -22);
+	assert_null(cfg);
+	assert_string_equal(err.msg, "config.json: .annotations: duplicate name \"k17\" in an object");
+
+	cfg = parse_ok("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"linux\":{\"namespaces\":"
+		       "[{\"type\":\"pid\"},{\"type\":\"mount\"}],\"resources\":{\"pids\":{\"limit\":1}},"
+		       "\"x\":{\"resources\":{\"pids\":{}}}}}");
+	oci_config_free(cfg);
+
+	static const char proc[] = "{\"args\":[\"ls\"],\"cwd\":\"/\",\"env\":[],\"env\":[\"A=b\"]}";
+	assert_int_equal(oci_process_parse(proc, strlen(proc), "process.json", &p, &err), -22);
+	assert_null(p);
+	assert_string_equal(err.msg, "process.json: duplicate name \"env\" in an object");
+}
+
 /* ---- error paths: exact messages --------------------------------------- */
 
 #define DOC(extra) "{\"ociVersion\":\"1.2.0\",\"root\":{\"path\":\"rootfs\"}" extra "}"
+/* extra must not repeat cwd or args: duplicate names are an error of their own */
 #define PROC(extra) DOC(",\"process\":{\"cwd\":\"/\",\"args\":[\"sh\"]" extra "}")
 #define LINUX(body) DOC(",\"linux\":{" body "}")
 
@@ -647,11 +690,11 @@ static const struct {
 	{ "{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\",\"readonly\":\"yes\"}}",
 	  "config.json: .root.readonly: must be a boolean" },
 	{ DOC(",\"process\":{\"cwd\":\"/\"}"), "config.json: .process.args: must be a non-empty array" },
-	{ PROC(",\"args\":[]"), "config.json: .process.args: must be a non-empty array" },
-	{ PROC(",\"args\":[\"sh\",3]"), "config.json: .process.args[1]: must be a string" },
-	{ PROC(",\"args\":\"sh\""), "config.json: .process.args: must be an array of strings" },
+	{ DOC(",\"process\":{\"cwd\":\"/\",\"args\":[]}"), "config.json: .process.args: must be a non-empty array" },
+	{ DOC(",\"process\":{\"cwd\":\"/\",\"args\":[\"sh\",3]}"), "config.json: .process.args[1]: must be a string" },
+	{ DOC(",\"process\":{\"cwd\":\"/\",\"args\":\"sh\"}"), "config.json: .process.args: must be an array of strings" },
 	{ DOC(",\"process\":{\"args\":[\"sh\"]}"), "config.json: .process.cwd: is required" },
-	{ PROC(",\"cwd\":\"relative/dir\""),
+	{ DOC(",\"process\":{\"args\":[\"sh\"],\"cwd\":\"relative/dir\"}"),
 	  "config.json: .process.cwd: must be an absolute path, got \"relative/dir\"" },
 	{ PROC(",\"env\":[\"PATH=/bin\",\"NOEQUALS\"]"),
 	  "config.json: .process.env[1]: must have the form NAME=VALUE, got \"NOEQUALS\"" },
@@ -769,6 +812,42 @@ static const struct {
 	{ LINUX("\"netDevices\":{\"eth/0\":{}}"), "config.json: .linux.netDevices[\"eth/0\"]: invalid network device name \"eth/0\"" },
 	{ LINUX("\"netDevices\":{\"eth0\":{\"name\":\"averyveryverylongname\"}}"),
 	  "config.json: .linux.netDevices.eth0.name: invalid network device name \"averyveryverylongname\"" },
+	/* glossary.md: JSON objects MUST NOT include duplicate names */
+	{ "{\"ociVersion\":\"1.2.0\",\"root\":{\"path\":\"rootfs\"},\"ociVersion\":\"1.0.0\"}",
+	  "config.json: duplicate name \"ociVersion\" in an object" },
+	{ PROC(",\"user\":{\"uid\":1,\"gid\":2,\"uid\":0}"),
+	  "config.json: .process.user: duplicate name \"uid\" in an object" },
+	{ LINUX("\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\",\"type\":\"pid\"}]"),
+	  "config.json: .linux.namespaces[1]: duplicate name \"type\" in an object" },
+	{ DOC(",\"annotations\":{\"a\":\"1\",\"a\":\"1\"}"),
+	  "config.json: .annotations: duplicate name \"a\" in an object" },
+	/* REQUIRED members and the spec's "at least one of" rules */
+	{ PROC(",\"user\":{\"gid\":0}"), "config.json: .process.user.uid: is required" },
+	{ PROC(",\"user\":{\"uid\":0,\"additionalGids\":[1]}"), "config.json: .process.user.gid: is required" },
+	{ PROC(",\"user\":{\"uid\":0,\"gid\":null}"), "config.json: .process.user.gid: is required" },
+	{ PROC(",\"ioPriority\":{\"class\":\"IOPRIO_CLASS_BE\"}"),
+	  "config.json: .process.ioPriority.priority: is required" },
+	{ LINUX("\"personality\":{\"flags\":[]}"), "config.json: .linux.personality.domain: is required" },
+	{ LINUX("\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerMetadata\":\"m\"}"),
+	  "config.json: .linux.seccomp.listenerMetadata: must not be set without listenerPath" },
+	{ LINUX("\"resources\":{\"blockIO\":{\"weightDevice\":[{\"major\":8,\"minor\":0,\"weight\":5},{\"major\":8,\"minor\":16}]}}"),
+	  "config.json: .linux.resources.blockIO.weightDevice[1]: needs weight or leafWeight (at least one)" },
+	{ LINUX("\"resources\":{\"rdma\":{\"mlx5_1\":{}}}"),
+	  "config.json: .linux.resources.rdma.mlx5_1: needs hcaHandles or hcaObjects (at least one)" },
+	{ LINUX("\"intelRdt\":{\"memBwSchema\":\"L3:0=ff\"}"),
+	  "config.json: .linux.intelRdt.memBwSchema: must start with \"MB:\" and hold no newline, got \"L3:0=ff\"" },
+	{ LINUX("\"intelRdt\":{\"memBwSchema\":\"MB:0=10\\nL3:0=ff\"}"),
+	  "config.json: .linux.intelRdt.memBwSchema: must start with \"MB:\" and hold no newline, got \"MB:0=10\\x0aL3:0=ff\"" },
+	{ LINUX("\"intelRdt\":{\"schemata\":[\"L3:0=ff\",\"L3:0=ff\\nMB:0=10\"]}"),
+	  "config.json: .linux.intelRdt.schemata[1]: must not contain a newline, got \"L3:0=ff\\x0aMB:0=10\"" },
+	{ LINUX("\"intelRdt\":{\"l3CacheSchema\":\"L3:0=f\\n\"}"),
+	  "config.json: .linux.intelRdt.l3CacheSchema: must not contain a newline, got \"L3:0=f\\x0a\"" },
+	{ LINUX("\"intelRdt\":{\"closID\":\"../info\"}"),
+	  "config.json: .linux.intelRdt.closID: must be \"/\" or one directory name, got \"../info\"" },
+	{ LINUX("\"intelRdt\":{\"closID\":\"..\"}"),
+	  "config.json: .linux.intelRdt.closID: must be \"/\" or one directory name, got \"..\"" },
+	{ LINUX("\"intelRdt\":{\"enableMonitoring\":1}"),
+	  "config.json: .linux.intelRdt.enableMonitoring: must be a boolean" },
 	{ LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_RANDOM\"}"),
 	  "config.json: .linux.memoryPolicy.mode: unknown memory policy mode \"MPOL_RANDOM\"" },
 	{ LINUX("\"sysctl\":[]"), "config.json: .linux.sysctl: must be an object with string values" },
@@ -826,6 +905,7 @@ int main(void)
 		cmocka_unit_test(test_deep_nesting),
 		cmocka_unit_test(test_ns_type_name),
 		cmocka_unit_test(test_null_is_absent),
+		cmocka_unit_test(test_duplicate_names),
 		cmocka_unit_test(test_long_value_is_shortened),
 	};
 	const size_t n_fixed = sizeof(fixed) / sizeof(fixed[0]);
