@@ -122,7 +122,7 @@ check-security: all
 check-clients: all
 	@HULL=$(abspath $(HULL)) bash tests/clients/run.sh
 
-check-testhost: all
+check-testhost: all guest-kernel
 	@HULL=$(abspath $(HULL)) BUILD=$(abspath $(BUILD)) bash tests/testhost/run.sh
 
 check-san:

@@ -40,6 +40,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "lib/err.h"
 
@@ -133,6 +134,22 @@ int netns_bridge_attach(const struct netns_bridge_opts *o, struct hull_err *err)
 /* Remove the container's rules, host veth and lease.  Missing pieces are
  * fine (idempotent; used by `delete --force` after a crash). */
 int netns_bridge_detach(const char *id, struct hull_err *err);
+
+/* ---- linux.netDevices (netdev.c) ---- */
+
+struct oci_kv;
+/* config-linux.md "Network Devices", at create, from the runtime's side,
+ * once the container init `pid` has its network namespace and before it
+ * runs anything: move each host interface devices[i].key into that
+ * namespace, named devices[i].value (NULL or "": the same name; "%d"
+ * templates let the kernel pick), with its permanent global addresses
+ * added again (a move drops them) and set up.  Errors (one line naming
+ * .linux.netDevices.NAME): no such device, the name taken in the container,
+ * a device that cannot change namespace, a container without a network
+ * namespace of its own.  On error the devices already moved are moved back
+ * as they were.  Nothing is done at delete: the spec forbids moving them
+ * back out; they go where the kernel puts them when the namespace dies. */
+int netns_netdevs_move(pid_t pid, const struct oci_kv *devices, size_t n, struct hull_err *err);
 
 /* ---- low level (rtnl.c, nft.c) ---- */
 

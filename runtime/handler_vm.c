@@ -64,6 +64,8 @@
 #define VM_MEMORY_OVERHEAD_MIB 64u
 #define VM_MEMORY_DEFAULT_MIB 256u
 #define VM_MEMORY_MIN_MIB 64u
+#define VIRTIOFS_CAPS ((1ull << CAP_CHOWN) | (1ull << CAP_DAC_OVERRIDE) | (1ull << CAP_DAC_READ_SEARCH) | \
+		       (1ull << CAP_FOWNER) | (1ull << CAP_FSETID))
 #define KVM_MAJOR 10
 #define KVM_MINOR 232
 
@@ -80,6 +82,7 @@ static struct {
 	int *owned;            /* fds prepare() opened; exec() keeps them */
 	size_t n_owned;
 	char dir_path[64];     /* "/proc/self/fd/<dir_fd>" */
+	bool virtiofs;
 } vmh = { .dir_fd = -1, .agent_listen = -1 };
 
 /* ---- configure ------------------------------------------------------------ */
@@ -397,6 +400,7 @@ static int vm_prepare(const struct hull_handler_ctx *ctx, struct hull_err *err)
 		return vmh.agent_listen;
 	if ((r = want_virtiofs(ctx->cfg, kernel, &virtiofs, err)) < 0)
 		return r;
+	vmh.virtiofs = virtiofs;
 	if (virtiofs) {
 		/* Opened before pivot_root: the container's own mounts inside it
 		 * (binds, read-only remounts) are what the guest sees. */
@@ -465,15 +469,19 @@ static void close_exec_fds(const int *keep, size_t n_keep)
 	}
 }
 
-static int drop_privileges(struct hull_err *err)
+/* keep: capabilities the VMM still needs (virtio-fs serves files owned by
+ * any uid and gives new ones the guest's owner, as virtiofsd does). */
+static int drop_privileges(uint64_t keep, struct hull_err *err)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2] = { 0 };
 
+	data[0].effective = data[0].permitted = (uint32_t)keep;
+	data[1].effective = data[1].permitted = (uint32_t)(keep >> 32);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return hull_errf_sys(err, errno, "VM isolation: no_new_privs");
 	for (int c = 0; c <= CAP_LAST_CAP; c++)
-		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+		if (!(keep & (1ull << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
 			return hull_errf_sys(err, errno, "VM isolation: drop capability %d", c);
 	if (syscall(SYS_capset, &hdr, data) < 0)
 		return hull_errf_sys(err, errno, "VM isolation: drop capabilities");
@@ -830,7 +838,7 @@ static int vm_exec_init(const struct hull_handler_ctx *ctx, struct hull_err *err
 	int r;
 
 	close_exec_fds(vmh.owned, vmh.n_owned);
-	if ((r = drop_privileges(err)) < 0)
+	if ((r = drop_privileges(vmh.virtiofs ? VIRTIOFS_CAPS : 0, err)) < 0)
 		return r;
 	signal(SIGPIPE, SIG_IGN);
 	if (ctx->proc->terminal)
@@ -879,7 +887,7 @@ static int vm_exec_process(const struct hull_handler_ctx *ctx, struct hull_err *
 	sigset_t set;
 	int s, vs, code, r;
 
-	if ((r = drop_privileges(err)) < 0)
+	if ((r = drop_privileges(0, err)) < 0)
 		return r;
 	signal(SIGPIPE, SIG_IGN);
 	forwarded_set(&set);

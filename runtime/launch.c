@@ -21,6 +21,7 @@
 #include "lib/cleanup.h"
 #include "lib/fs.h"
 #include "lib/log.h"
+#include "netns/netns.h"
 #include "rootfs/rootfs.h"
 #include "runtime/console.h"
 #include "runtime/hooks.h"
@@ -411,7 +412,7 @@ __attribute__((noreturn)) static void container_init(struct init_plan *p)
 	 * for the state the in-container hooks get. */
 	if (cfg->hooks[OCI_HOOK_PRESTART].n || cfg->hooks[OCI_HOOK_CREATE_RUNTIME].n ||
 	    cfg->hooks[OCI_HOOK_CREATE_CONTAINER].n || cfg->hooks[OCI_HOOK_START_CONTAINER].n ||
-	    p->listener_fd >= 0) {
+	    p->listener_fd >= 0 || cfg->linux_.n_net_devices) {
 		sync_send(p->sync_fd, SYNC_HOOKS, 0, NULL);
 		if (sync_expect(p->sync_fd, SYNC_HOOKS_DONE, &m, &err) < 0)
 			_exit(1);
@@ -742,6 +743,11 @@ int launch_container(const struct launch_opts *o, struct launch_result *res, str
 			c->bundle = strdup(o->bundle);
 			c->rootfs = strdup(rootfs);
 			st = state_for_hooks(c, HULL_STATUS_CREATING);
+			/* linux.netDevices: the init's netns exists and runs nothing yet;
+			 * before the hooks, so they see the devices too */
+			if ((r = netns_netdevs_move(init_pid, o->cfg->linux_.net_devices,
+						    o->cfg->linux_.n_net_devices, err)) < 0)
+				goto fail;
 			if ((r = hull_hooks_run(o->cfg, OCI_HOOK_PRESTART, st, err)) < 0 ||
 			    (r = hull_hooks_run(o->cfg, OCI_HOOK_CREATE_RUNTIME, st, err)) < 0)
 				goto fail;

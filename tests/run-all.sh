@@ -41,7 +41,7 @@ suite() {  # name command...
 }
 
 suite unit        "$MAKE" --no-print-directory check-unit
-suite unit-san    "$MAKE" --no-print-directory SAN=1 check-unit
+suite unit-san    env -u BUILD "$MAKE" --no-print-directory SAN=1 BUILD=build-san check-unit
 for s in integration conformance security clients; do
 	[ -f "tests/$s/run.sh" ] && suite "$s" "$MAKE" --no-print-directory "check-$s"
 done

@@ -14,6 +14,7 @@ IMGDIR=${IMAGE_DIR:-/var/tmp/hull-test-image}
 NS=hulltest
 SOCK=$S/containerd.sock
 mkdir -p "$WORK" "$S"
+RT=$(private_runtime "$WORK") || { echo "not ok 1 - copy $HULL"; echo "0 passed, 1 failed"; exit 1; }
 ensure_image "$IMGDIR" || { echo "not ok 1 - build test image"; echo "0 passed, 1 failed"; exit 1; }
 
 cat > "$WORK/config.toml" <<CONF

@@ -54,11 +54,22 @@ until_true() {
 }
 
 # The counter a check container runs: /tmp/cnt grows while it is not frozen.
-COUNTER_SH='i=0; while :; do i=$((i + 1)); echo $i > /tmp/cnt; sleep 0.05; done'
+# It is appended to and its size is read, never rewritten: a reader could
+# catch a rewritten file empty, and a container frozen between truncate and
+# write would show it empty for good.
+COUNTER_SH='while :; do echo x >> /tmp/cnt; sleep 0.05; done'
 
 # counter PID: the counter of the container whose init is PID (read from the
 # host through /proc, which also works while the container is frozen)
-counter() { cat "/proc/$1/root/tmp/cnt" 2>/dev/null || echo 0; }
+counter() { stat -L -c %s "/proc/$1/root/tmp/cnt" 2>/dev/null || echo 0; }
+
+# private_runtime DIR: a copy of $HULL in DIR for this run (printed).  On a
+# shared build machine another session may relink build/hull while a suite
+# runs, and conmon then refuses it ("Runtime path ... is not valid").
+private_runtime() {
+	local dst=$1/hull.$$
+	cp "$HULL" "$dst.tmp" && chmod 755 "$dst.tmp" && mv -f "$dst.tmp" "$dst" && "$dst" --version >/dev/null && echo "$dst"
+}
 
 # expect_frozen PID: the counter stays put (and is not 0) for 0.6 s
 expect_frozen() {

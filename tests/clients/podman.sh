@@ -21,6 +21,7 @@ ensure_image "$IMGDIR" || { echo "not ok 1 - build test image"; echo "0 passed, 
 CONF=$WORK/conf.$$
 ERRDIR=$CONF
 mkdir -p "$CONF"
+RT=$(private_runtime "$CONF") || { echo "not ok 1 - copy $HULL"; echo "0 passed, 1 failed"; rm -rf "$CONF"; exit 1; }
 cat > "$CONF/storage.conf" <<EOF_CONF
 [storage]
 driver = "${PODMAN_DRIVER:-overlay}"

@@ -153,16 +153,22 @@ check runtime.md#L136 "... and the signal reaches the container process (it is g
 check runtime.md#L60 "the user program of a container killed before start never ran" [ ! -e "$B/out/started" ]
 cf_rm "$ID3"
 
-# ---- delete of a created container (runc deletes it; the spec says error) -----
+# ---- delete of a created container: a deliberate deviation ---------------------
+# runtime.md#L142 says deleting a container that is not stopped is an error.
+# runc deletes a *created* container (it kills the waiting init first), and
+# containerd's runc v2 shim relies on that: deleting a task that was never
+# started calls `delete` without --force.  hull keeps runc's behaviour there
+# (docs/runtime.md); what we check is that it does so completely.
 cf_bundle "$B" . /bin/sh -c "$LONG"
 cf_out "$B"
 ID6=life6-$$
 cf_create "$B" "$ID6"
 P6=$(cf_field "$ID6" .pid)
 H delete "$ID6" >/dev/null 2>&1; rc=$?
-check runtime.md#L142 "delete of a created (not stopped) container is an error" [ "$rc" != 0 ]
-check runtime.md#L142 "... and has no effect (still created, process alive)" \
-	eval '[ "$(cf_field "$ID6" .status)" = created ] && kill -0 "$P6"'
+skip runtime.md#L142 "delete of a created (not stopped) container is an error" \
+	"deliberate: runc-compatible, containerd's shim deletes never-started tasks without --force"
+check runtime.md#L142 "(runc behaviour) delete of a created container succeeds, kills its init and removes it" \
+	eval '[ "$rc" = 0 ] && ! H state "$ID6" >/dev/null 2>&1 && { ! kill -0 "$P6" 2>/dev/null || grep -q "^State:.*Z" /proc/$P6/status; }'
 cf_rm "$ID6"
 
 # ---- relative bundle path; invalid IDs ----------------------------------------

@@ -9,7 +9,8 @@
 #   tests/testhost/suites/*.sh          this harness's own smoke suites
 #   tests/integration/test_*_v2.sh      integration tests that need pure cgroup v2
 #   tests/microvm/*.sh                  microVM tests (need a real KVM); run.sh,
-#                                       lib*.sh and _*.sh there are helpers, not suites
+#                                       lib*.sh and _*.sh there are helpers, not suites;
+#                                       bench_*.sh run only when named in HULL_TESTHOST_SUITES
 # Each suite's results are renumbered into the combined stream and prefixed
 # with its name ("ok 7 - kvm: KVM_CREATE_VM"); its other output becomes "# "
 # comments.  Exit status 77 with no results means the whole suite skipped.
@@ -44,7 +45,11 @@ for f in "$repo"/tests/integration/test_*_v2.sh; do
 	[ -f "$f" ] && add_suite "$f" "integration/$(basename "$f" .sh)"
 done
 for f in "$repo"/tests/microvm/*.sh; do
-	case $(basename "$f") in run.sh | lib*.sh | _*.sh) continue ;; esac
+	case $(basename "$f") in
+	run.sh | lib*.sh | _*.sh) continue ;;
+	# benchmarks report numbers; they run under `make bench`, or when named
+	bench_*.sh) [ -n "$only" ] || continue ;;
+	esac
 	[ -f "$f" ] && add_suite "$f" "microvm/$(basename "$f" .sh)"
 done
 
