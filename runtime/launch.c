@@ -817,6 +817,14 @@ fail:
 	if (child > 0 && child != init_pid)
 		kill_and_reap(child, true);
 	kill_and_reap(init_pid, init_pid > 0);
+	/* runtime.md lifecycle: a failed prestart/createRuntime/createContainer
+	 * hook (or any later create step) stops the container and continues with
+	 * delete, whose last step runs the poststop hooks. */
+	if (init_pid > 0 && o->cfg->hooks[OCI_HOOK_POSTSTOP].n) {
+		c->pid = init_pid;
+		_cleanup_free_ char *st = state_for_hooks(c, HULL_STATUS_STOPPED);
+		hull_hooks_run_logged(o->cfg, OCI_HOOK_POSTSTOP, st);
+	}
 	if (sv[0] >= 0)
 		close(sv[0]);
 	if (sv[1] >= 0)
