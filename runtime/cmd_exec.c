@@ -34,9 +34,10 @@
 #include "runtime/security.h"
 #include "runtime/spawn.h"
 #include "runtime/state.h"
+#include "runtime/userspec.h"
 
 #define EXEC_USAGE "hull exec [--process FILE | -t] [--console-socket PATH] [-d] [--pid-file FILE] " \
-	"[--cwd DIR] [-e K=V]... [-u UID[:GID]] [-g GID]... [--cap CAP]... [--no-new-privs] " \
+	"[--cwd DIR] [-e K=V]... [-u USER[:GROUP]] [-g GID]... [--cap CAP]... [--no-new-privs] " \
 	"[--preserve-fds N] [--process-label L] [--apparmor P] ID [COMMAND [ARG...]]"
 
 #define MAX_LIST 256
@@ -142,8 +143,8 @@ static int env_key_len(const char *e)
 	return eq ? (int)(eq - e) : (int)strlen(e);
 }
 
-static int apply_overrides(struct oci_process *p, const struct exec_args *a, struct proc_override *ov,
-			   struct hull_err *err)
+static int apply_overrides(struct oci_process *p, const struct exec_args *a, pid_t init_pid,
+			   struct proc_override *ov, struct hull_err *err)
 {
 	if (a->n_cmd) {
 		ov->args = calloc((size_t)a->n_cmd + 1, sizeof(char *));
@@ -177,18 +178,13 @@ static int apply_overrides(struct oci_process *p, const struct exec_args *a, str
 	if (a->cwd)
 		p->cwd = (char *)a->cwd;
 	if (a->user) {
-		char *end;
-		unsigned long uid = strtoul(a->user, &end, 10), gid = p->user.gid;
-		if (end == a->user || (*end && *end != ':'))
-			return hull_errf(err, EINVAL, "--user `%s`: want UID[:GID] (numbers)", a->user);
-		if (*end == ':') {
-			char *e2;
-			gid = strtoul(end + 1, &e2, 10);
-			if (e2 == end + 1 || *e2)
-				return hull_errf(err, EINVAL, "--user `%s`: want UID[:GID] (numbers)", a->user);
-		}
-		p->user.uid = (uint32_t)uid;
-		p->user.gid = (uint32_t)gid;
+		uint32_t uid, gid;
+		bool gid_set;
+		if (hull_resolve_user(init_pid, a->user, &uid, &gid, &gid_set, err) < 0)
+			return -err->code;
+		p->user.uid = uid;
+		if (gid_set)
+			p->user.gid = gid;
 	}
 	if (a->n_gids) {
 		ov->gids = calloc(a->n_gids, sizeof(uint32_t));
@@ -438,7 +434,7 @@ static int do_exec(const struct hull_globals *g, const struct exec_args *a, stru
 			goto out;
 		x.proc = own;
 	} else {
-		if (apply_overrides(&cfg->process, a, &ov, err) < 0)
+		if (apply_overrides(&cfg->process, a, c->pid, &ov, err) < 0)
 			goto out;
 		x.proc = &cfg->process;
 	}
@@ -533,6 +529,14 @@ static int do_exec(const struct hull_globals *g, const struct exec_args *a, stru
 		} else if (m.type == SYNC_ERROR) {
 			int status;
 			hull_errf(err, m.val > 0 ? m.val : EIO, "%s", m.text);
+			/* The forked process may report before the intermediate's
+			 * SYNC_PID: read to EOF (both ends closed) to learn its pid. */
+			for (struct hull_err e2 = { 0 }; sync_recv(sv[0], &m, &e2) == 0;)
+				if (m.type == SYNC_PID && child > 0 && target == child) {
+					target = m.val;
+					spawn_wait(child);
+					child = -1;
+				}
 			/* The process exits like a shell would; report that status. */
 			status = spawn_wait(target);
 			if (child > 0 && child != target)

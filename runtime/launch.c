@@ -53,6 +53,7 @@ struct init_plan {
 	bool late_placement;           /* the parent moves us into the cgroup while we set up
 	                                * the rootfs; SYNC_PLACED says it is done */
 	bool self_join;                /* we move ourselves into the v1 hierarchies (selfjoin_fd) */
+	bool idmap;                    /* user ns + idmapped binds: SYNC_IDMAP_FDS comes before prepare */
 	int selfjoin_fd[24];           /* v1 `tasks` files opened by the runtime */
 	size_t n_selfjoin;
 	bool userns;                   /* the container has its own user ns (new or joined) */
@@ -356,6 +357,97 @@ static int send_notify_fd(int fd, void *arg)
 	return r;
 }
 
+/* ---- idmapped mounts ---------------------------------------------------------
+ * In a user namespace the init lacks the privilege over the source
+ * filesystem that an idmapped mount needs: the runtime makes the detached
+ * trees once the maps are written and hands them over (rootfs.h). */
+
+static bool config_wants_idmap(const struct oci_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
+		const struct oci_mount *m = &cfg->mounts[i];
+		if (m->n_uid_mappings || m->n_gid_mappings)
+			return true;
+		for (size_t k = 0; k < m->n_options; k++)
+			if (!strncmp(m->options[k], "idmap", 5) || !strncmp(m->options[k], "ridmap", 6))
+				return true;
+	}
+	return false;
+}
+
+static int send_idmapped_mounts(const struct init_plan *p, int sock, pid_t child, struct hull_err *err)
+{
+	const struct oci_config *cfg = p->o->cfg;
+	struct rootfs_spec rs = { .cfg = cfg, .rootfs = p->rootfs, .bundle = p->o->bundle, .userns = true,
+				  .console_slave_fd = -1 };
+	_cleanup_free_ int *fds = calloc(cfg->n_mounts ? cfg->n_mounts : 1, sizeof(int));
+	_cleanup_close_ int own_userns = -1;
+	int userns = p->join_fd[OCI_NS_USER], pass[SYNC_MAX_FDS], r;
+	char idx[SYNC_MAX_FDS * 6 + 1] = "", path[64];
+	size_t n = 0, len = 0;
+
+	if (!fds)
+		return hull_errf(err, ENOMEM, "out of memory");
+	if (userns < 0) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)child);
+		if ((userns = own_userns = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			return hull_errf_sys(err, errno, "open %s", path);
+	}
+	if ((r = rootfs_idmapped_mounts(&rs, userns, fds, err)) < 0)
+		return r;
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
+		if (fds[i] < 0)
+			continue;
+		if (n == SYNC_MAX_FDS) {
+			r = hull_errf(err, E2BIG, "config.json: .mounts: more than %d idmapped mounts", SYNC_MAX_FDS);
+			break;
+		}
+		pass[n++] = fds[i];
+		len += (size_t)snprintf(idx + len, sizeof(idx) - len, "%s%zu", len ? "," : "", i);
+	}
+	if (r >= 0 && (r = sync_send_fds(sock, SYNC_IDMAP_FDS, pass, n, idx)) < 0)
+		hull_errf_sys(err, -r, "send the idmapped mounts");
+	for (size_t i = 0; i < cfg->n_mounts; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return r;
+}
+
+static int recv_idmapped_mounts(struct init_plan *p, int **out, struct hull_err *err)
+{
+	size_t n_mounts = p->o->cfg->n_mounts, n = 0, k = 0;
+	int fds[SYNC_MAX_FDS], *map, r;
+	struct sync_msg m;
+	char *s, *end;
+
+	if ((r = sync_expect_fds(p->sync_fd, SYNC_IDMAP_FDS, &m, fds, &n, err)) < 0)
+		goto drop;
+	map = malloc((n_mounts ? n_mounts : 1) * sizeof(int));
+	if (!map) {
+		r = hull_errf(err, ENOMEM, "out of memory");
+		goto drop;
+	}
+	for (size_t i = 0; i < n_mounts; i++)
+		map[i] = -1;
+	for (s = m.text; k < n && *s; s = *end ? end + 1 : end, k++) {
+		unsigned long i = strtoul(s, &end, 10);
+		if (end == s || i >= n_mounts || map[i] >= 0)
+			break;
+		map[i] = fds[k];
+	}
+	if (k != n) {
+		free(map);
+		r = hull_errf(err, EPROTO, "bad idmapped mount list from the runtime");
+		goto drop;
+	}
+	*out = map;
+	return 0;
+drop:
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+	return r;
+}
+
 __attribute__((noreturn)) static void container_init(struct init_plan *p)
 {
 	const struct launch_opts *o = p->o;
@@ -384,7 +476,7 @@ __attribute__((noreturn)) static void container_init(struct init_plan *p)
 		.send_notify_fd = send_notify_fd,
 		.arg = p,
 	};
-	int fifo_w = -1;
+	int fifo_w = -1, r, *idmapped = NULL;
 	pid_t host_pid = 0;
 
 	if (p->userns) {
@@ -403,7 +495,16 @@ __attribute__((noreturn)) static void container_init(struct init_plan *p)
 		hull_errf_sys(&err, errno, "create a session keyring");
 		goto fail;
 	}
-	if (p->new_mountns && rootfs_prepare(&rs, &err) < 0)
+	if (p->idmap && recv_idmapped_mounts(p, &idmapped, &err) < 0)
+		goto fail;
+	rs.idmapped_fds = idmapped;
+	r = p->new_mountns ? rootfs_prepare(&rs, &err) : 0;
+	for (size_t i = 0; idmapped && i < cfg->n_mounts; i++)
+		if (idmapped[i] >= 0)
+			close(idmapped[i]);
+	free(idmapped);
+	rs.idmapped_fds = idmapped = NULL;
+	if (r < 0)
 		goto fail;
 	/* Nothing below may run outside the container's cgroup (hooks, the process). */
 	if (p->late_placement && sync_expect(p->sync_fd, SYNC_PLACED, &m, &err) < 0)
@@ -617,6 +718,7 @@ int launch_container(const struct launch_opts *o, struct launch_result *res, str
 	if ((r = resolve_rootfs(o, &rootfs, err)) < 0)
 		goto out_plan;
 	p.rootfs = rootfs;
+	p.idmap = p.userns && p.new_mountns && config_wants_idmap(o->cfg);
 	if (p.userns) {
 		host_id_of_root(o->cfg->linux_.uid_mappings, o->cfg->linux_.n_uid_mappings, &root_uid);
 		host_id_of_root(o->cfg->linux_.gid_mappings, o->cfg->linux_.n_gid_mappings, &root_gid);
@@ -716,6 +818,11 @@ int launch_container(const struct launch_opts *o, struct launch_result *res, str
 		r = hull_errf_sys(err, -r, "start the container init");
 		goto fail;
 	}
+	/* A user ns the child still has to make gets its maps (and the trees)
+	 * on SYNC_USERNS below. */
+	if (p.idmap && !(!p.fast && (p.new_flags & CLONE_NEWUSER)) &&
+	    (r = send_idmapped_mounts(&p, sv[0], child, err)) < 0)
+		goto fail;
 	if (p.late_placement) {
 		if (!placed && (r = hull_cgroup_enter(res->cg, child, err)) < 0)
 			goto fail;
@@ -731,6 +838,8 @@ int launch_container(const struct launch_opts *o, struct launch_result *res, str
 			if ((r = write_maps(child, o->cfg, rootless, err)) < 0)
 				goto fail;
 			sync_send(sv[0], SYNC_MAPS_DONE, 0, NULL);
+			if (p.idmap && (r = send_idmapped_mounts(&p, sv[0], child, err)) < 0)
+				goto fail;
 			break;
 		case SYNC_PID:
 			init_pid = m.val;

@@ -63,6 +63,66 @@ int sync_expect(int fd, enum sync_type type, struct sync_msg *m, struct hull_err
 	return 0;
 }
 
+int sync_send_fds(int fd, enum sync_type type, const int *fds, size_t n, const char *text)
+{
+	struct sync_msg m = { .type = type, .val = (int32_t)n };
+	char cbuf[CMSG_SPACE(sizeof(int) * SYNC_MAX_FDS)] = { 0 };
+	size_t len = offsetof(struct sync_msg, text);
+	struct iovec iov = { .iov_base = &m };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (n > SYNC_MAX_FDS)
+		return -E2BIG;
+	if (text) {
+		size_t tl = strnlen(text, sizeof(m.text) - 1);
+		memcpy(m.text, text, tl);
+		len += tl + 1;
+	}
+	iov.iov_len = len;
+	if (n) {
+		struct cmsghdr *c;
+		msg.msg_control = cbuf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+	}
+	while (sendmsg(fd, &msg, MSG_NOSIGNAL) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+int sync_expect_fds(int fd, enum sync_type type, struct sync_msg *m, int *fds, size_t *n, struct hull_err *err)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * SYNC_MAX_FDS)];
+	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) - 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	ssize_t r;
+
+	*n = 0;
+	memset(m, 0, offsetof(struct sync_msg, text) + 1);
+	while ((r = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC)) < 0)
+		if (errno != EINTR)
+			return hull_errf_sys(err, errno, "read from the runtime");
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			memcpy(fds + *n, CMSG_DATA(c), sizeof(int) * k);
+			*n += k;
+		}
+	if (r == 0)
+		return hull_errf(err, EPIPE, "the runtime went away");
+	if ((size_t)r < offsetof(struct sync_msg, text) || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+		return hull_errf(err, EPROTO, "bad message from the runtime");
+	((char *)m)[r] = '\0';
+	if (m->type != type)
+		return hull_errf(err, EPROTO, "unexpected message %u from the runtime (want %u)", m->type, (unsigned)type);
+	return 0;
+}
+
 void sync_fail(int fd, const struct hull_err *err)
 {
 	int code = err->code ? err->code : EIO;

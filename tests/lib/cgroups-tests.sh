@@ -245,6 +245,9 @@ cg_tests() {
 	fi
 	echo '{"pids":{"limit":70}}' | H update -r - $id
 	expect "update -r - (stdin)" "$(cgval pids pids.max pids.max $id)" 70
+	# runc records updated limits in its state: hull in the saved config.json
+	expect "update is recorded in the container's state (memory, pids, cpu quota)" \
+		"$(jq -c '.linux.resources | [.memory.limit, .pids.limit, .cpu.quota]' "$STATE/$id/config.json" 2>&1)" "[100663296,70,30000]"
 	echo '{"memory":{"limit":4096,"checkBeforeUpdate":true}}' | H update -r - $id 2>"$WORK/err"; RC=$?
 	check "checkBeforeUpdate refuses a limit below usage" \
 		eval '[ $RC != 0 ] && grep -q "below the current usage" "$WORK/err"'
@@ -299,6 +302,18 @@ cg_tests() {
 	H pause $id
 	H delete --force $id
 	check "delete --force of a paused container removes its cgroups" [ -z "$(leftovers /hull/$id)" ]
+	# SIGKILL must stop a paused container: a task frozen by the v1 freezer
+	# does not die until thawed (containerd and podman expect it to stop)
+	local how
+	for how in init all; do
+		id=frz$how$$
+		start $id "$B"
+		H pause $id
+		if [ $how = all ]; then H kill --all $id KILL; else H kill $id KILL; fi
+		check "kill KILL ($how) of a paused container: it stops" \
+			wait_for 5 eval "[ \"\$(H state $id | jq -r .status)\" = stopped ]"
+		H delete --force $id
+	done
 
 	# ---- 6. a fork bomb stops at pids.max ------------------------------------------
 	# The bomb runs in a subshell, which gives up at its first failed fork; the
