@@ -9,7 +9,8 @@
 #      network (hull --net none, podman --network none).  Target: >= 10x.
 # Env: HULL, BENCH_N (runs, default 20), BENCH_UNPACK_N (runs of (a), default 5),
 #      BENCH_IMAGE_PARTS=b (only the warm run), HULL_BENCH_CACHE (default
-#      /var/tmp/hull-bench-cache), DEBIAN_MIRROR (default http://deb.debian.org/debian).
+#      /var/tmp/hull-bench-cache), DEBIAN_MIRROR (default: the first
+#      Debian archive URI in this machine's apt sources).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -18,7 +19,14 @@ bench_enter_ns "$0" "$@"
 HULL=$(resolve_runtime "${HULL:-$HERE/../build/hull}") || exit 1
 N=${BENCH_N:-20}
 CACHE=${HULL_BENCH_CACHE:-/var/tmp/hull-bench-cache}
-MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# The same archive apt uses here: the first "URIs:" (deb822) or "deb" line
+# that is not a security mirror.
+apt_mirror() {
+	cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+		awk '/^URIs:/ {print $2} /^deb / {for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) {print $i; break}}' |
+		grep -v -- '-security' | head -1
+}
+MIRROR=${DEBIAN_MIRROR:-$(apt_mirror)}
 WORK=$(mktemp -d /var/tmp/hull-bench-image.XXXXXX)
 PODMAN=(podman --root "$WORK/podman-root" --runroot "$WORK/podman-run" --cgroup-manager cgroupfs
 	--events-backend file --runtime crun)

@@ -61,49 +61,6 @@ struct netdev {
 
 /* ---- requests with replies -------------------------------------------- */
 
-typedef int (*nl_msg_fn)(struct nlmsghdr *h, void *arg);
-
-/* Send r (a get or a dump) and hand each reply message to fn.  Returns 0,
- * fn's negative result, or the kernel's negative errno. */
-static int nl_query(int nl, struct nlreq *r, nl_msg_fn fn, void *arg)
-{
-	/* apart from nl_talk's sequence numbers: a reply is never mistaken */
-	static uint32_t seq = 0x40000000u;
-	char buf[32768];
-	bool dump = r->h.nlmsg_flags & NLM_F_DUMP;
-	int res = 0;
-
-	r->h.nlmsg_flags &= (unsigned short)~NLM_F_ACK;
-	r->h.nlmsg_seq = ++seq;
-	if (send(nl, r, r->h.nlmsg_len, 0) < 0)
-		return -errno;
-	for (;;) {
-		ssize_t n = recv(nl, buf, sizeof(buf), 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_seq != r->h.nlmsg_seq)
-				continue;
-			if (h->nlmsg_type == NLMSG_DONE)
-				return res;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(h);
-				if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
-					return -EPROTO;
-				return e->error ? e->error : res;
-			}
-			/* keep reading a dump to its end even after fn failed */
-			if (res == 0)
-				res = fn(h, arg);
-			if (!dump)
-				return res;
-		}
-	}
-}
-
 struct link_info {
 	int index;
 	unsigned flags;

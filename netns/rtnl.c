@@ -65,12 +65,15 @@ void nl_init(struct nlreq *r, unsigned short type, unsigned short flags, const v
 	memcpy(NLMSG_DATA(&r->h), hdr, hdr_len);
 }
 
-/* 0 or the negative errno of the kernel's ack. */
-int nl_talk(int nl, struct nlreq *r)
+int nl_query(int nl, struct nlreq *r, nl_msg_fn fn, void *arg)
 {
 	static uint32_t seq;
-	char buf[8192];
+	char buf[32768];
+	int res = 0;
 
+	/* a get answers with its reply and then the ack; a dump ends with
+	 * NLMSG_DONE and never acks, whatever the flag says */
+	r->h.nlmsg_flags |= NLM_F_ACK;
 	r->h.nlmsg_seq = ++seq;
 	if (send(nl, r, r->h.nlmsg_len, 0) < 0)
 		return -errno;
@@ -84,14 +87,24 @@ int nl_talk(int nl, struct nlreq *r)
 		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_seq != r->h.nlmsg_seq)
 				continue;
+			if (h->nlmsg_type == NLMSG_DONE)
+				return res;
 			if (h->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = NLMSG_DATA(h);
 				if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
 					return -EPROTO;
-				return e->error;
+				return e->error ? e->error : res;
 			}
+			/* keep reading a dump to its end even after fn failed */
+			if (fn && res == 0)
+				res = fn(h, arg);
 		}
 	}
+}
+
+int nl_talk(int nl, struct nlreq *r)
+{
+	return nl_query(nl, r, NULL, NULL);
 }
 
 int netns_rtnl_open(struct hull_err *err)

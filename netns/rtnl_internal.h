@@ -25,6 +25,7 @@ struct nlreq {
 #define nl_u32 netns_nl_u32
 #define nl_init netns_nl_init
 #define nl_talk netns_nl_talk
+#define nl_query netns_nl_query
 
 void *nl_tail(struct nlmsghdr *h);
 struct rtattr *nl_attr(struct nlmsghdr *h, unsigned short type, const void *data, size_t len);
@@ -33,7 +34,13 @@ void nl_nest_end(struct nlmsghdr *h, struct rtattr *nest);
 void nl_str(struct nlmsghdr *h, unsigned short type, const char *s);
 void nl_u32(struct nlmsghdr *h, unsigned short type, uint32_t v);
 void nl_init(struct nlreq *r, unsigned short type, unsigned short flags, const void *hdr, size_t hdr_len);
-/* send with NLM_F_ACK; 0 or the negative errno of the kernel's ack */
+typedef int (*nl_msg_fn)(struct nlmsghdr *h, void *arg);
+
+/* Send r (a change, a get or a dump) and hand each reply message that is
+ * not the ack or the end of a dump to fn (may be NULL).  Returns 0, fn's
+ * first negative result, or the kernel's negative errno. */
+int nl_query(int nl, struct nlreq *r, nl_msg_fn fn, void *arg);
+/* nl_query without replies: 0 or the negative errno of the kernel's ack */
 int nl_talk(int nl, struct nlreq *r);
 
 #endif

@@ -546,6 +546,22 @@ int jw_key_str_map(struct jw *w, yajl_val obj, const char *key, struct oci_kv **
 	KEYED(w, obj, key, false, jw_str_map(w, v_, out, n));
 }
 
+/* Room for len zeroed elements, published in *out and *n before any is
+ * filled, so the caller's free function sees every element even when a
+ * later one fails.  NULL (error set) when memory runs out. */
+static char *alloc_elems(struct jw *w, size_t len, size_t elem_size, void **out, size_t *n)
+{
+	char *elems = calloc(len ? len : 1, elem_size);
+
+	if (!elems) {
+		hull_errf(w->err, ENOMEM, "%s: out of memory", w->name);
+		return NULL;
+	}
+	*out = elems;
+	*n = len;
+	return elems;
+}
+
 int jw_key_array(struct jw *w, yajl_val obj, const char *key, size_t elem_size, void **out,
 		 size_t *n, jw_elem_fn fn, void *ctx)
 {
@@ -562,13 +578,11 @@ int jw_key_array(struct jw *w, yajl_val obj, const char *key, size_t elem_size, 
 		goto out;
 	}
 	len = v->u.array.len;
-	elems = calloc(len ? len : 1, elem_size);
+	elems = alloc_elems(w, len, elem_size, out, n);
 	if (!elems) {
-		r = hull_errf(w->err, ENOMEM, "%s: out of memory", w->name);
+		r = -ENOMEM;
 		goto out;
 	}
-	*out = elems;
-	*n = len;
 	for (size_t i = 0; i < len && r == 0; i++) {
 		size_t m = jw_push_index(w, i);
 		r = fn(w, v->u.array.values[i], elems + i * elem_size, ctx);
@@ -595,13 +609,11 @@ int jw_key_object_map(struct jw *w, yajl_val obj, const char *key, size_t elem_s
 		goto out;
 	}
 	len = v->u.object.len;
-	elems = calloc(len ? len : 1, elem_size);
+	elems = alloc_elems(w, len, elem_size, out, n);
 	if (!elems) {
-		r = hull_errf(w->err, ENOMEM, "%s: out of memory", w->name);
+		r = -ENOMEM;
 		goto out;
 	}
-	*out = elems;
-	*n = len;
 	for (size_t i = 0; i < len && r == 0; i++) {
 		size_t m = jw_push_key(w, v->u.object.keys[i]);
 		r = fn(w, v->u.object.keys[i], v->u.object.values[i], elems + i * elem_size, ctx);

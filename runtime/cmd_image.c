@@ -35,28 +35,18 @@ static const char *import_ref(const char *arg, char *buf, size_t size)
 static int cmd_image(const struct hull_globals *g, int argc, char **argv, struct hull_err *err)
 {
 	struct hull_image_ctx ctx = { .progress = isatty(STDERR_FILENO) };
-	char *pos[64];
-	int npos = 0;
-	bool quiet = false, bad = false;
-		if (cli_wants_help(argc, argv, IMAGE_USAGE))
+	const char *pos[64];
+	int npos, r;
+	bool quiet;
+
+	if (cli_wants_help(argc, argv, IMAGE_USAGE))
 		return 0;
-	for (int i = 1; i < argc; i++) {
-		if (hull_image_common_opt(&ctx, argc, argv, &i, &bad, err)) {
-			if (bad)
-				return 1;
-		} else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
-			quiet = true;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return cli_usage(err, IMAGE_SHORT, "unknown option `%s`", argv[i]);
-		} else if (npos < (int)(sizeof(pos) / sizeof(pos[0]))) {
-			pos[npos++] = argv[i];
-		}
-	}
+	if ((r = hull_image_parse_argv(&ctx, argc, argv, IMAGE_SHORT, pos, (int)(sizeof(pos) / sizeof(pos[0])),
+				       &npos, &quiet, err)))
+		return r;
 	if (npos == 0)
 		return cli_usage(err, IMAGE_SHORT, "missing subcommand");
 	const char *sub = pos[0];
-	if (quiet)
-		ctx.progress = false;
 	const struct hull_image_api *api = hull_image_load(g->argv0, err);
 	if (!api)
 		return 1;
@@ -90,11 +80,7 @@ static int cmd_image(const struct hull_globals *g, int argc, char **argv, struct
 			return cli_usage(err, IMAGE_SHORT, "%s takes a source and an optional name", sub);
 		char buf[4200];
 		const char *ref = strcmp(sub, "pull") ? import_ref(pos[1], buf, sizeof(buf)) : pos[1];
-		char digest[80];
-		if (api->fetch(&ctx, ref, npos == 3 ? pos[2] : NULL, digest, err) < 0)
-			return 1;   /* the plugin's message names the image */
-		printf("%s\n", digest);
-		return 0;
+		return hull_image_fetch_print(api, &ctx, ref, npos == 3 ? pos[2] : NULL, err);
 	}
 	return cli_usage(err, IMAGE_SHORT, "unknown subcommand `%s`", sub);
 }

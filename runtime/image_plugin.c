@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "runtime/cli.h"
 #include "runtime/image_plugin.h"
 
 #ifndef HULL_LIBDIR
@@ -138,4 +139,41 @@ bool hull_image_common_opt(struct hull_image_ctx *ctx, int argc, char **argv, in
 		return true;
 	}
 	return false;
+}
+
+int hull_image_parse_argv(struct hull_image_ctx *ctx, int argc, char **argv, const char *short_usage,
+			  const char **pos, int max, int *npos, bool *quiet, struct hull_err *err)
+{
+	bool bad = false;
+
+	*npos = 0;
+	*quiet = false;
+	for (int i = 1; i < argc; i++) {
+		if (hull_image_common_opt(ctx, argc, argv, &i, &bad, err)) {
+			if (bad)
+				return 1;
+		} else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
+			*quiet = true;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			return cli_usage(err, short_usage, "unknown option `%s`", argv[i]);
+		} else if (*npos < max) {
+			pos[(*npos)++] = argv[i];
+		} else {
+			return cli_usage(err, short_usage, "too many arguments");
+		}
+	}
+	if (*quiet)
+		ctx->progress = false;
+	return 0;
+}
+
+int hull_image_fetch_print(const struct hull_image_api *api, const struct hull_image_ctx *ctx, const char *ref,
+			   const char *name, struct hull_err *err)
+{
+	char digest[80];
+
+	if (api->fetch(ctx, ref, name, digest, err) < 0)
+		return 1;   /* the plugin's message names the image */
+	printf("%s\n", digest);
+	return 0;
 }

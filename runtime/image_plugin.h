@@ -24,4 +24,17 @@ int hull_self_path(const char *argv0, char *out, size_t size);
 bool hull_image_common_opt(struct hull_image_ctx *ctx, int argc, char **argv, int *i, bool *bad,
 			   struct hull_err *err);
 
+/* The argument loop of `hull pull` and `hull image`: the common options,
+ * -q/--quiet (*quiet set, progress off) and up to max positional arguments
+ * into pos (*npos of them).  0, or the verb's exit status with err filled
+ * (a usage error names short_usage). */
+int hull_image_parse_argv(struct hull_image_ctx *ctx, int argc, char **argv, const char *short_usage,
+			  const char **pos, int max, int *npos, bool *quiet, struct hull_err *err);
+
+/* Fetch ref into the store (tagged name, or NULL for the ref's own) and
+ * print its digest on stdout.  The verb's exit status: 0, or 1 with err
+ * naming the image. */
+int hull_image_fetch_print(const struct hull_image_api *api, const struct hull_image_ctx *ctx, const char *ref,
+			   const char *name, struct hull_err *err);
+
 #endif

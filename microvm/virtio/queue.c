@@ -119,68 +119,79 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
 	__atomic_store_n((uint16_t *)(used + 2), q->used_idx, __ATOMIC_RELEASE);
 }
 
-static size_t chain_copy(const struct virtq_chain *c, bool writable, size_t off, void *buf, size_t len, bool to_chain)
+/* A position in the bytes of one direction of a chain. */
+struct chain_cursor {
+	const struct virtq_chain *c;
+	bool writable;
+	unsigned seg;
+	size_t off;                    /* into segment seg, or still to skip */
+};
+
+/* The next contiguous piece at the cursor, at most want bytes, in *piece;
+ * its length, 0 once the chain's bytes of that direction run out. */
+static size_t cursor_next(struct chain_cursor *cur, size_t want, uint8_t **piece)
 {
-	size_t done = 0;
+	for (; cur->seg < cur->c->n; cur->seg++) {
+		const struct iovec *iov = &cur->c->iov[cur->seg];
+		size_t n;
 
-	for (unsigned i = 0; i < c->n && done < len; i++) {
-		size_t seg, n;
-
-		if (c->writable[i] != writable)
+		if (cur->c->writable[cur->seg] != cur->writable)
 			continue;
-		seg = c->iov[i].iov_len;
-		if (off >= seg) {
-			off -= seg;
+		if (cur->off >= iov->iov_len) {
+			cur->off -= iov->iov_len;
 			continue;
 		}
-		n = seg - off;
-		if (n > len - done)
-			n = len - done;
-		if (to_chain)
-			memcpy((uint8_t *)c->iov[i].iov_base + off, (const uint8_t *)buf + done, n);
-		else
-			memcpy((uint8_t *)buf + done, (const uint8_t *)c->iov[i].iov_base + off, n);
-		done += n;
-		off = 0;
+		n = iov->iov_len - cur->off;
+		if (n > want)
+			n = want;
+		*piece = (uint8_t *)iov->iov_base + cur->off;
+		cur->off += n;
+		return n;
 	}
-	return done;
+	return 0;
 }
 
 size_t virtq_chain_read(const struct virtq_chain *c, size_t off, void *dst, size_t len)
 {
-	return chain_copy(c, false, off, dst, len, false);
+	struct chain_cursor cur = { .c = c, .writable = false, .off = off };
+	size_t done = 0, n;
+	uint8_t *piece;
+
+	while (done < len && (n = cursor_next(&cur, len - done, &piece))) {
+		memcpy((uint8_t *)dst + done, piece, n);
+		done += n;
+	}
+	return done;
 }
 
 size_t virtq_chain_write(const struct virtq_chain *c, size_t off, const void *src, size_t len)
 {
-	return chain_copy(c, true, off, (void *)src, len, true);
+	struct chain_cursor cur = { .c = c, .writable = true, .off = off };
+	size_t done = 0, n;
+	uint8_t *piece;
+
+	while (done < len && (n = cursor_next(&cur, len - done, &piece))) {
+		memcpy(piece, (const uint8_t *)src + done, n);
+		done += n;
+	}
+	return done;
 }
 
 int virtq_chain_iov(const struct virtq_chain *c, bool writable, size_t off, size_t len,
                     struct iovec *out, int max)
 {
+	struct chain_cursor cur = { .c = c, .writable = writable, .off = off };
+	size_t take;
+	uint8_t *piece;
 	int n = 0;
 
-	for (unsigned i = 0; i < c->n && len; i++) {
-		size_t seg, take;
-
-		if (c->writable[i] != writable)
-			continue;
-		seg = c->iov[i].iov_len;
-		if (off >= seg) {
-			off -= seg;
-			continue;
-		}
-		take = seg - off;
-		if (take > len)
-			take = len;
+	while (len && (take = cursor_next(&cur, len, &piece))) {
 		if (n == max)
 			return -1;
-		out[n].iov_base = (uint8_t *)c->iov[i].iov_base + off;
+		out[n].iov_base = piece;
 		out[n].iov_len = take;
 		n++;
 		len -= take;
-		off = 0;
 	}
 	return len ? -1 : n;
 }

@@ -158,18 +158,30 @@ static int parse_desc(struct jw *w, yajl_val v, void *elem, void *ctx)
 	return 0;
 }
 
+/* Parse a whole document that must be a JSON object.  On success *root is
+ * the tree for the caller to free; on failure nothing is left to free. */
+static int parse_object(struct jw *w, const char *json, size_t len, const char *name, struct hull_err *err,
+			yajl_val *root)
+{
+	jw_init(w, name, err);
+	int r = jw_parse(w, json, len, root);
+	if (r == 0 && (r = jw_want_object(w, *root)) < 0) {
+		yajl_tree_free(*root);
+		*root = NULL;
+	}
+	return r;
+}
+
 int img_index_parse(const char *json, size_t len, const char *name, struct img_index *out, struct hull_err *err)
 {
 	struct jw w;
 	yajl_val root;
 	memset(out, 0, sizeof(*out));
-	jw_init(&w, name, err);
-	int r = jw_parse(&w, json, len, &root);
+	int r = parse_object(&w, json, len, name, err, &root);
 	if (r < 0)
 		return r;
-	if ((r = jw_want_object(&w, root)) == 0)
-		r = jw_key_array(&w, root, "manifests", sizeof(struct img_desc), (void **)&out->m, &out->n,
-				 parse_desc, NULL);
+	r = jw_key_array(&w, root, "manifests", sizeof(struct img_desc), (void **)&out->m, &out->n,
+			 parse_desc, NULL);
 	if (r == 0 && !jw_member(root, "manifests"))
 		r = jw_fail(&w, ".manifests is required");
 	yajl_tree_free(root);
@@ -184,12 +196,9 @@ int img_manifest_parse(const char *json, size_t len, const char *name, struct im
 	struct jw w;
 	yajl_val root;
 	memset(out, 0, sizeof(*out));
-	jw_init(&w, name, err);
-	int r = jw_parse(&w, json, len, &root);
+	int r = parse_object(&w, json, len, name, err, &root);
 	if (r < 0)
 		return r;
-	if ((r = jw_want_object(&w, root)) < 0)
-		goto out;
 	if ((r = jw_key_str(&w, root, "mediaType", false, &out->media_type)) < 0)
 		goto out;
 	yajl_val cfg = jw_member(root, "config");
@@ -251,12 +260,9 @@ int img_config_parse(const char *json, size_t len, const char *name, struct img_
 	struct jw w;
 	yajl_val root;
 	memset(out, 0, sizeof(*out));
-	jw_init(&w, name, err);
-	int r = jw_parse(&w, json, len, &root);
+	int r = parse_object(&w, json, len, name, err, &root);
 	if (r < 0)
 		return r;
-	if ((r = jw_want_object(&w, root)) < 0)
-		goto out;
 	if ((r = jw_key_str(&w, root, "os", false, &out->os)) < 0 ||
 	    (r = jw_key_str(&w, root, "architecture", false, &out->arch)) < 0 ||
 	    (r = jw_key_str(&w, root, "variant", false, &out->variant)) < 0 ||

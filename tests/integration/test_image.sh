@@ -14,40 +14,10 @@ set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 LIB=$HERE/../lib
 
-# child subreaper in a private mount namespace: overlays we mount stay here
-if [ -z "${IMG_IN_NS:-}" ]; then
-	export IMG_IN_NS=1
-	exec python3 -c 'import ctypes,os,sys; ctypes.CDLL(None).prctl(36,1,0,0,0); os.execvp(sys.argv[1], sys.argv[1:])' \
-		unshare -m --propagation private -- bash "$0" "$@"
-fi
+. "$LIB/tap-suite.sh"
 
-HULL=${HULL:-$HERE/../../build/hull}
-case "$HULL" in */*) HULL=$(readlink -f "$HULL") ;; esac
-N=0 PASS=0 FAIL=0 SKIP=0
-ok() { N=$((N + 1)); PASS=$((PASS + 1)); echo "ok $N - $*"; }
-notok() { N=$((N + 1)); FAIL=$((FAIL + 1)); echo "not ok $N - $*"; }
-skip() { N=$((N + 1)); SKIP=$((SKIP + 1)); echo "ok $N - # SKIP $*"; }
-check() {   # DESC COMMAND...
-	local desc=$1; shift
-	if "$@"; then ok "$desc"; else
-		notok "$desc"
-		{ echo "    rc=${RC:-}"; printf '%s\n' "${OUT:-}" | head -15 | sed 's/^/    out: /'
-		  printf '%s\n' "${ERR:-}" | head -5 | sed 's/^/    err: /'; } >&2
-	fi
-}
-finish() {
-	echo "$PASS passed, $FAIL failed, $SKIP skipped"
-	[ "$FAIL" = 0 ]
-	exit $?
-}
-if [ ! -x "$HULL" ] || [ "$(id -u)" != 0 ]; then
-	echo "test_image: need root and a hull binary ($HULL)"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 77
-fi
-for c in umoci skopeo jq python3; do
-	command -v $c >/dev/null || { echo "test_image: need $c"; echo "0 passed, 0 failed, 1 skipped"; exit 77; }
-done
+ts_enter_ns IMG_IN_NS "$@"
+ts_require test_image umoci skopeo jq python3
 
 WORK=$(mktemp -d /var/tmp/hull-test-image.XXXXXX)
 STORE=$WORK/store STATE=$WORK/state

@@ -173,7 +173,9 @@ case $out in
 esac
 
 # The OCI process's security settings are applied in the guest.
-b=$(bundle secure sh -c 'sed -n "s/^CapBnd:[[:space:]]*//p;s/^CapEff:[[:space:]]*//p;s/^NoNewPrivs:[[:space:]]*//p" /proc/self/status; ulimit -n; hostname; wc -c </proc/kcore; echo x 2>/dev/null >/proc/sys/kernel/domainname && echo sys-writable || echo sys-readonly')
+b=$(bundle secure sh -c 'sed -n "s/^CapBnd:[[:space:]]*//p;s/^CapEff:[[:space:]]*//p;s/^NoNewPrivs:[[:space:]]*//p" /proc/self/status; ulimit -n; hostname; cat /etc/masked-file | wc -c; echo x 2>/dev/null >/proc/sys/kernel/domainname && echo sys-writable || echo sys-readonly')
+echo secret >"$b/rootfs/etc/masked-file"
+jq '.linux.maskedPaths += ["/etc/masked-file"]' "$b/config.json" >"$b/c.json" && mv "$b/c.json" "$b/config.json"
 run_vm "$b" --vm
 mapfile -t lines <<<"$out"
 expect_eq "guest: effective capabilities from the config" "${lines[0]:-}" 0000000020000420
@@ -181,7 +183,7 @@ expect_eq "guest: capability bounding set from the config" "${lines[1]:-}" 00000
 expect_eq "guest: noNewPrivileges" "${lines[2]:-}" 1
 expect_eq "guest: rlimits (RLIMIT_NOFILE)" "${lines[3]:-}" 1024
 expect_eq "guest: hostname" "${lines[4]:-}" hull
-expect_eq "guest: masked path /proc/kcore reads empty" "${lines[5]:-}" 0
+expect_eq "guest: a masked path reads empty" "${lines[5]:-}" 0
 expect_eq "guest: read-only path /proc/sys refuses writes" "${lines[6]:-}" sys-readonly
 [ "$rc" = 0 ] || diag "rc=$rc stderr: $err"
 
