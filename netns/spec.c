@@ -295,6 +295,17 @@ char *netns_nft_port_rules(const char *id, uint32_t container_ip, const struct n
 	return sb_done(&b);
 }
 
+/* One listing line as a C string in buf; false for a line too long to be
+ * one of ours (skip it). */
+static bool line_str(const char *line, size_t len, char *buf, size_t size)
+{
+	if (len >= size)
+		return false;
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	return true;
+}
+
 char *netns_nft_delete_cmds(const char *listing, const char *id)
 {
 	struct sbuf b = { 0 };
@@ -303,10 +314,8 @@ char *netns_nft_delete_cmds(const char *listing, const char *id)
 	snprintf(want, sizeof(want), "comment \"hull:%s\"", id);
 	FOR_EACH_LINE(listing ? listing : "", line, len) {
 		char l[1024];
-		if (len >= sizeof(l))
+		if (!line_str(line, len, l, sizeof(l)))
 			continue;
-		memcpy(l, line, len);
-		l[len] = '\0';
 		const char *p = l + strspn(l, " \t");
 		char name[64];
 		if (sscanf(p, "chain %63[A-Za-z0-9_-] {", name) == 1) {
@@ -333,10 +342,8 @@ bool netns_nft_port_owner(const char *listing, const struct netns_port *p, char 
 	snprintf(want, sizeof(want), " %s dport %u dnat ", p->proto == IPPROTO_UDP ? "udp" : "tcp", p->host_port);
 	FOR_EACH_LINE(listing ? listing : "", line, len) {
 		char l[1024];
-		if (len >= sizeof(l))
+		if (!line_str(line, len, l, sizeof(l)))
 			continue;
-		memcpy(l, line, len);
-		l[len] = '\0';
 		const char *c = strstr(l, "comment \"hull:");
 		if (!c || !strstr(l, want))
 			continue;

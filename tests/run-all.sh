@@ -45,6 +45,8 @@ suite unit-san    env -u BUILD "$MAKE" --no-print-directory SAN=1 BUILD=build-sa
 for s in integration conformance security clients; do
 	[ -f "tests/$s/run.sh" ] && suite "$s" "$MAKE" --no-print-directory "check-$s"
 done
+# libFuzzer targets (config parser, image documents, virtqueues), bounded in time
+suite fuzz        env FUZZ_SECONDS="${FUZZ_SECONDS:-20}" "$MAKE" --no-print-directory fuzz
 [ -f tests/testhost/run.sh ] && suite testhost "$MAKE" --no-print-directory check-testhost
 
 echo

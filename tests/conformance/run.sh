@@ -14,16 +14,13 @@ export HULL=${HULL:-$HERE/../../build/hull}
 
 # Container processes orphaned by a test must be reaped by us, not by a PID 1
 # that may not reap: become a child subreaper before starting anything.
-if [ -z "${CF_SUBREAPER:-}" ]; then
-	export CF_SUBREAPER=1
-	exec python3 -c 'import ctypes,os,sys; ctypes.CDLL(None).prctl(36,1,0,0,0); os.execvp(sys.argv[1], sys.argv[1:])' bash "$0" "$@"
-fi
+. "$HERE/../lib/suite-runner.sh"
+sr_become_subreaper CF_SUBREAPER "$@"
 
 # one busybox rootfs for all scripts (each copies it per bundle)
 CF_ROOTFS_CACHE=$(mktemp -d /var/tmp/hull-conf-rootfs.XXXXXX)
 export CF_ROOTFS_CACHE
-log=$(mktemp)
-trap 'rm -f "$log"; rm -rf "$CF_ROOTFS_CACHE"' EXIT
+trap 'rm -rf "$CF_ROOTFS_CACHE"' EXIT
 "$HERE/../lib/make-rootfs.sh" "$CF_ROOTFS_CACHE" || { echo "0 passed, 1 failed"; exit 1; }
 
 # Test a snapshot of the binary: other work may rebuild build/hull meanwhile.
@@ -34,27 +31,14 @@ if [ -z "${CF_NO_SNAPSHOT:-}" ] && [ -x "$HULL" ]; then
 		[ -e "$f" ] && cp "$f" "$snap/"
 	done
 	HULL=$snap/$(basename "$HULL")
-	trap 'rm -f "$log"; rm -rf "$CF_ROOTFS_CACHE" "$snap"' EXIT
+	trap 'rm -rf "$CF_ROOTFS_CACHE" "$snap"' EXIT
 fi
 
-pass=0 fail=0 skip=0
 for t in "$HERE"/test_*.sh "$HERE"/runtime-tools.sh; do
 	[ -e "$t" ] || continue
 	name=$(basename "$t" .sh)
 	if [ -n "${CF_ONLY:-}" ] && [[ ",$CF_ONLY," != *",${name#test_},"* ]]; then continue; fi
 	echo "# $name"
-	bash "$t" 2>&1 | tee "$log"
-	rc=${PIPESTATUS[0]}
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
-	if [ -z "$line" ]; then
-		if [ "$rc" = 77 ]; then skip=$((skip + 1)); else fail=$((fail + 1)); echo "not ok - $name ended without a summary (rc=$rc)"; fi
-		continue
-	fi
-	p=$(sed -nE 's/^([0-9]+) passed.*/\1/p' <<<"$line")
-	f=$(sed -nE 's/.* ([0-9]+) failed.*/\1/p' <<<"$line")
-	s=$(sed -nE 's/.* ([0-9]+) skipped.*/\1/p' <<<"$line")
-	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + ${s:-0}))
-	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then fail=$((fail + 1)); echo "not ok - $name exited $rc"; fi
+	sr_run "$t"
 done
-if [ "$skip" -gt 0 ]; then echo "$pass passed, $fail failed, $skip skipped"; else echo "$pass passed, $fail failed"; fi
-[ "$fail" -eq 0 ]
+sr_finish
