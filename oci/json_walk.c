@@ -562,10 +562,14 @@ static char *alloc_elems(struct jw *w, size_t len, size_t elem_size, void **out,
 	return elems;
 }
 
-int jw_key_array(struct jw *w, yajl_val obj, const char *key, size_t elem_size, void **out,
-		 size_t *n, jw_elem_fn fn, void *ctx)
+/* The walk behind jw_key_array and jw_key_object_map: exactly one of
+ * elem_fn (key must hold an array) and entry_fn (key must hold an object)
+ * is set; each element is filled in place, its path pushed around the call. */
+static int key_each(struct jw *w, yajl_val obj, const char *key, size_t elem_size, void **out, size_t *n,
+		    jw_elem_fn elem_fn, jw_entry_fn entry_fn, void *ctx)
 {
 	yajl_val v = jw_member(obj, key);
+	bool is_object = entry_fn != NULL;
 	size_t mark, len;
 	char *elems;
 	int r = 0;
@@ -573,19 +577,27 @@ int jw_key_array(struct jw *w, yajl_val obj, const char *key, size_t elem_size, 
 	if (!v)
 		return 0;
 	mark = jw_push_key(w, key);
-	if (!YAJL_IS_ARRAY(v)) {
-		r = jw_fail(w, "must be an array");
+	if (is_object ? !YAJL_IS_OBJECT(v) : !YAJL_IS_ARRAY(v)) {
+		r = jw_fail(w, is_object ? "must be an object" : "must be an array");
 		goto out;
 	}
-	len = v->u.array.len;
+	len = is_object ? v->u.object.len : v->u.array.len;
 	elems = alloc_elems(w, len, elem_size, out, n);
 	if (!elems) {
 		r = -ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < len && r == 0; i++) {
-		size_t m = jw_push_index(w, i);
-		r = fn(w, v->u.array.values[i], elems + i * elem_size, ctx);
+		void *elem = elems + i * elem_size;
+		size_t m;
+
+		if (is_object) {
+			m = jw_push_key(w, v->u.object.keys[i]);
+			r = entry_fn(w, v->u.object.keys[i], v->u.object.values[i], elem, ctx);
+		} else {
+			m = jw_push_index(w, i);
+			r = elem_fn(w, v->u.array.values[i], elem, ctx);
+		}
 		jw_pop(w, m);
 	}
 out:
@@ -593,35 +605,16 @@ out:
 	return r;
 }
 
+int jw_key_array(struct jw *w, yajl_val obj, const char *key, size_t elem_size, void **out,
+		 size_t *n, jw_elem_fn fn, void *ctx)
+{
+	return key_each(w, obj, key, elem_size, out, n, fn, NULL, ctx);
+}
+
 int jw_key_object_map(struct jw *w, yajl_val obj, const char *key, size_t elem_size, void **out,
 		      size_t *n, jw_entry_fn fn, void *ctx)
 {
-	yajl_val v = jw_member(obj, key);
-	size_t mark, len;
-	char *elems;
-	int r = 0;
-
-	if (!v)
-		return 0;
-	mark = jw_push_key(w, key);
-	if (!YAJL_IS_OBJECT(v)) {
-		r = jw_fail(w, "must be an object");
-		goto out;
-	}
-	len = v->u.object.len;
-	elems = alloc_elems(w, len, elem_size, out, n);
-	if (!elems) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < len && r == 0; i++) {
-		size_t m = jw_push_key(w, v->u.object.keys[i]);
-		r = fn(w, v->u.object.keys[i], v->u.object.values[i], elems + i * elem_size, ctx);
-		jw_pop(w, m);
-	}
-out:
-	jw_pop(w, mark);
-	return r;
+	return key_each(w, obj, key, elem_size, out, n, NULL, fn, ctx);
 }
 
 int jw_ensure_strv(struct jw *w, char ***v)

@@ -344,6 +344,14 @@ static void envset_free(struct envset *e)
 
 /* ---- seccomp ------------------------------------------------------------ */
 
+/* A rule's answer: fail the syscall with errno e. */
+static void errno_action(yajl_gen g, int e)
+{
+	kv(g, "action", "SCMP_ACT_ERRNO");
+	s(g, "errnoRet");
+	yajl_gen_integer(g, e);
+}
+
 static void gen_seccomp_default(yajl_gen g, uint64_t caps)
 {
 	s(g, "seccomp");
@@ -367,9 +375,7 @@ static void gen_seccomp_default(yajl_gen g, uint64_t caps)
 		s(g, seccomp_denied[i].name);
 	}
 	yajl_gen_array_close(g);
-	kv(g, "action", "SCMP_ACT_ERRNO");
-	s(g, "errnoRet");
-	yajl_gen_integer(g, EPERM);
+	errno_action(g, EPERM);
 	yajl_gen_map_close(g);
 	if (!(caps & (UINT64_C(1) << cap_index("CAP_SYS_ADMIN")))) {
 		/* new namespaces only with CAP_SYS_ADMIN: clone() with a CLONE_NEW*
@@ -379,9 +385,7 @@ static void gen_seccomp_default(yajl_gen g, uint64_t caps)
 			yajl_gen_map_open(g);
 			const char *clone_name[] = { "clone" };
 			strv(g, "names", clone_name, 1);
-			kv(g, "action", "SCMP_ACT_ERRNO");
-			s(g, "errnoRet");
-			yajl_gen_integer(g, EPERM);
+			errno_action(g, EPERM);
 			s(g, "args");
 			yajl_gen_array_open(g);
 			yajl_gen_map_open(g);
@@ -399,9 +403,7 @@ static void gen_seccomp_default(yajl_gen g, uint64_t caps)
 		yajl_gen_map_open(g);
 		const char *clone3_name[] = { "clone3" };
 		strv(g, "names", clone3_name, 1);
-		kv(g, "action", "SCMP_ACT_ERRNO");
-		s(g, "errnoRet");
-		yajl_gen_integer(g, ENOSYS);
+		errno_action(g, ENOSYS);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);

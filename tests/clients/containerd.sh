@@ -17,10 +17,13 @@ CTD_PID=
 C=(ctr -a "$SOCK" -n $NS)
 cleanup() {
 	if [ -n "$CTD_PID" ]; then
-		"${C[@]}" tasks ls -q 2>/dev/null | while read -r t; do
-			"${C[@]}" tasks kill -s SIGKILL "$t" >/dev/null 2>&1; sleep 0.3
-			"${C[@]}" tasks rm -f "$t" >/dev/null 2>&1; done
-		"${C[@]}" containers ls -q 2>/dev/null | while read -r c; do "${C[@]}" containers rm "$c" >/dev/null 2>&1; done
+		# bounded: a task a broken runtime left frozen must not hang us
+		timeout 10 "${C[@]}" tasks ls -q 2>/dev/null | while read -r t; do
+			timeout 10 "${C[@]}" tasks resume "$t" >/dev/null 2>&1
+			timeout 10 "${C[@]}" tasks kill -s SIGKILL "$t" >/dev/null 2>&1; sleep 0.3
+			timeout 20 "${C[@]}" tasks rm -f "$t" >/dev/null 2>&1; done
+		timeout 10 "${C[@]}" containers ls -q 2>/dev/null | while read -r c; do
+			timeout 10 "${C[@]}" containers rm "$c" >/dev/null 2>&1; done
 		kill "$CTD_PID" 2>/dev/null; wait "$CTD_PID" 2>/dev/null
 	fi
 	# snapshots are unmounted when their containers go; never delete

@@ -49,7 +49,12 @@ cname=hull-podman-$$
 kname=hull-podman-kill-$$
 cleanup() {
 	local c
-	for c in "$cname" "$kname"; do timeout 30 "${P[@]}" rm -f -t 0 "$c" >/dev/null 2>&1; done
+	# bounded, and unpaused first: a container a broken runtime left frozen
+	# must not hang us
+	for c in "$cname" "$kname"; do
+		timeout 10 "${P[@]}" unpause "$c" >/dev/null 2>&1
+		timeout 30 "${P[@]}" rm -f -t 0 "$c" >/dev/null 2>&1
+	done
 	rm -rf "$CONF"
 }
 trap cleanup EXIT
