@@ -155,7 +155,7 @@ check_fn "pause: State.Status paused, no progress while paused" t_pause
 check_fn "unpause: State.Status running, progress again" t_unpause
 check_fn "stats --no-stream: memory usage, 256m limit, pids" t_stats
 check_fn "update --memory/--cpu-shares: values in the cgroup files" t_update
-check_fn "pids limit update: pids.max in the cgroup" t_update_pids
+check_fn "pids limit (update --pids-limit; hull update where podman lacks it): pids.max" t_update_pids
 check_fn "top: the container's processes" t_top
 check_fn "kill a paused container: it exits" t_kill_paused
 check "stop + rm detached container" 0 - sh -c "$(printf '%q ' "${P[@]}") stop -t 1 $cname >/dev/null && $(printf '%q ' "${P[@]}") rm $cname >/dev/null"
