@@ -33,7 +33,7 @@ check "uid 1000 with all five sets: the ambient cap survives the uid switch and 
 mh_bundle "$B" '.process.capabilities.bounding += ["CAP_BOGUS"]'
 sec_run "$B"
 check "an unknown capability name is an error naming it" \
-	eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q CAP_BOGUS'
+	eval '[ "$RC" != 0 ] && grep -q CAP_BOGUS <<<"$ERR"'
 
 # a capability this host does not have in its bounding set (no CAP_SYS_RESOURCE here)
 host_bnd=$((16#$(grep CapBnd /proc/self/status | cut -f2)))
@@ -42,7 +42,7 @@ if [ $(( (host_bnd >> 24) & 1 )) = 0 ]; then
 		| .process.capabilities.effective += ["CAP_SYS_RESOURCE"]' /bin/sh -c "$STATUS"
 	sec_run "$B"
 	check "a capability the host cannot grant: runs, warns naming it, not granted" \
-		eval '[ "$RC" = 0 ] && printf "%s" "$ERR" | grep -q CAP_SYS_RESOURCE && [ "$(status_field "$OUT" CapEff)" = 0000000020000420 ]'
+		eval '[ "$RC" = 0 ] && grep -q CAP_SYS_RESOURCE <<<"$ERR" && [ "$(status_field "$OUT" CapEff)" = 0000000020000420 ]'
 else
 	skip "this host has CAP_SYS_RESOURCE in its bounding set"
 fi
@@ -52,9 +52,9 @@ mh_bundle "$B" '.process.user = {uid: 1000, gid: 1001, additionalGids: [5, 6], u
 	/bin/sh -c "$STATUS; umask"
 sec_run "$B"
 check "uid, gid, additionalGids, umask" \
-	eval '[ "$RC" = 0 ] && printf "%s\n" "$OUT" | grep -qE "^Uid:\s+1000\s+1000\s+1000\s+1000" &&
-	      printf "%s\n" "$OUT" | grep -qE "^Gid:\s+1001\s+1001" && printf "%s\n" "$OUT" | grep -qE "^Groups:\s+5 6\s*$" &&
-	      printf "%s\n" "$OUT" | grep -qx 0027'
+	eval '[ "$RC" = 0 ] && grep -qE "^Uid:\s+1000\s+1000\s+1000\s+1000" <<<"$OUT" &&
+	      grep -qE "^Gid:\s+1001\s+1001" <<<"$OUT" && grep -qE "^Groups:\s+5 6\s*$" <<<"$OUT" &&
+	      grep -qx 0027' <<<"$OUT"
 
 # ---- rlimits ---------------------------------------------------------------------
 mh_bundle "$B" '.process.rlimits = [ {type: "RLIMIT_NOFILE", soft: 100, hard: 200}, {type: "RLIMIT_CORE", soft: 0, hard: 0} ]' \
@@ -71,7 +71,7 @@ if ! grep -q '^CapEff:.*' /proc/self/status || [ $(( ($(printf '%d' 0x$(grep Cap
 	mh_bundle "$B" ".process.rlimits = [ {type: \"RLIMIT_NOFILE\", soft: $((hard * 2)), hard: $((hard * 2))} ]"
 	sec_run "$B"
 	check "an rlimit above what the host allows is an error naming it" \
-		eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q RLIMIT_NOFILE'
+		eval '[ "$RC" != 0 ] && grep -q RLIMIT_NOFILE <<<"$ERR"'
 else
 	skip "this host can raise any rlimit (CAP_SYS_RESOURCE)"
 fi
@@ -84,10 +84,10 @@ mh_bundle "$B" '.process.noNewPrivileges = false | .process.oomScoreAdj = 500
 	/bin/sh -c "$STATUS; cat /proc/self/oom_score_adj; uname -m; cut -d' ' -f19,41 /proc/self/stat; ionice"
 sec_run "$B"
 check "noNewPrivileges false: NoNewPrivs 0" [ "$(status_field "$OUT" NoNewPrivs)" = 0 ]
-check "oomScoreAdj 500" eval 'printf "%s\n" "$OUT" | grep -qx 500'
-check "personality LINUX32: uname -m is i686" eval 'printf "%s\n" "$OUT" | grep -qx i686'
-check "scheduler SCHED_BATCH (3), nice 5" eval 'printf "%s\n" "$OUT" | grep -qx "5 3"'
-check "ioPriority idle" eval 'printf "%s\n" "$OUT" | grep -qi "^idle"'
+check "oomScoreAdj 500" eval 'grep -qx 500 <<<"$OUT"'
+check "personality LINUX32: uname -m is i686" eval 'grep -qx i686 <<<"$OUT"'
+check "scheduler SCHED_BATCH (3), nice 5" eval 'grep -qx "5 3" <<<"$OUT"'
+check "ioPriority idle" eval 'grep -qi "^idle" <<<"$OUT"'
 mh_bundle "$B" . /bin/sh -c "$STATUS"
 sec_run "$B"
 check "noNewPrivileges true: NoNewPrivs 1" [ "$(status_field "$OUT" NoNewPrivs)" = 1 ]
@@ -97,7 +97,7 @@ if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" != Y ]; then
 	mh_bundle "$B" '.process.apparmorProfile = "hull-test-profile"'
 	sec_run "$B"
 	check "apparmorProfile without AppArmor: one clear error, nothing left behind" \
-		eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q "AppArmor is not enabled" && [ -z "$(ls -A "$STATE" 2>/dev/null)" ]'
+		eval '[ "$RC" != 0 ] && grep -q "AppArmor is not enabled" <<<"$ERR" && [ -z "$(ls -A "$STATE" 2>/dev/null)" ]'
 else
 	skip "AppArmor is enabled on this host"
 fi
@@ -106,7 +106,7 @@ if [ ! -e /sys/fs/selinux/enforce ]; then
 		| .linux.mountLabel = "system_u:object_r:container_file_t:s0:c1,c2"' /bin/sh -c 'grep " /dev " /proc/self/mountinfo'
 	sec_run "$B"
 	check "SELinux labels without SELinux: ignored (no context= mount option)" \
-		eval '[ "$RC" = 0 ] && ! printf "%s" "$OUT" | grep -q context='
+		eval '[ "$RC" = 0 ] && ! grep -q context= <<<"$OUT"'
 else
 	skip "SELinux is enabled on this host"
 fi

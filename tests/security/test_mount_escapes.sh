@@ -51,7 +51,7 @@ mh_bundle "$B" '.mounts += [{destination: "/leak", type: "bind", source: "rootfs
 ln -s "$HT/marker" "$B/rootfs/evilsrc"
 mh_run "$B"
 check "bind source in the rootfs is resolved inside it: the host file is not bound in" \
-	eval '! printf "%s\n" "$OUT" | grep -qx host && printf "%s" "$ERR" | grep -q "mounts\[7\]"'
+	eval '! grep -qx host <<<"$OUT" && grep -q "mounts\[7\]" <<<"$ERR"'
 mkdir -p "$B/rootfs$HT" && echo image > "$B/rootfs$HT/marker"
 mh_run "$B"
 check "... and its in-root target is what gets bound" eval '[ "$RC" = 0 ] && [ "$OUT" = image ]'
@@ -60,12 +60,12 @@ check "... and its in-root target is what gets bound" eval '[ "$RC" = 0 ] && [ "
 mh_bundle "$B" '.mounts += [{destination: "/proc/self/root/\(env.HT | ltrimstr("/"))/magic", type: "tmpfs", source: "tmpfs"}]'
 mh_run "$B"
 check "destination through /proc/self/root: refused, host untouched" eval '[ "$RC" != 0 ] && host_untouched'
-check "destination through /proc/self/root: error names the mount" eval 'printf "%s" "$ERR" | grep -q "mounts\[7\]"'
+check "destination through /proc/self/root: error names the mount" eval 'grep -q "mounts\[7\]" <<<"$ERR"'
 
 # ---- mounts over /proc files the kernel/runtime write through ------------------------------
 mh_bundle "$B" '.mounts += [{destination: "/proc/sys/kernel/core_pattern", type: "bind", source: "/etc/hostname", options: ["bind"]}]'
 mh_run "$B"
-check "bind over /proc/sys/kernel/core_pattern is refused" eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q "only procfs may be mounted on /proc"'
+check "bind over /proc/sys/kernel/core_pattern is refused" eval '[ "$RC" != 0 ] && grep -q "only procfs may be mounted on /proc" <<<"$ERR"'
 mh_bundle "$B" '.mounts += [{destination: "/proc", type: "tmpfs", source: "tmpfs"}]'
 mh_run "$B"
 check "tmpfs over /proc is refused" eval '[ "$RC" != 0 ]'
@@ -78,12 +78,12 @@ mh_bundle "$B" '.mounts += [{destination: "/myproc/sys/kernel/core_pattern", typ
 ln -s /proc "$B/rootfs/myproc"
 mh_run "$B"
 check "bind over procfs through an image symlink (/myproc -> /proc) is refused" \
-	eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q "procfs"'
+	eval '[ "$RC" != 0 ] && grep -q "procfs" <<<"$ERR"'
 mh_bundle "$B" '.mounts += [{destination: "/myproc/self/attr", type: "tmpfs", source: "tmpfs"}]'
 ln -s /proc "$B/rootfs/myproc"
 mh_run "$B"
 check "tmpfs over /proc/self/attr through an image symlink is refused" \
-	eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q "procfs"'
+	eval '[ "$RC" != 0 ] && grep -q "procfs" <<<"$ERR"'
 
 # ---- symlink swap race on a destination (CVE-2021-30465) ----------------------------------
 # A host-side "attacker" keeps exchanging rootfs/race/d (a directory) with
@@ -120,9 +120,9 @@ mh_bundle "$B" '.mounts |= map(select(.destination | startswith("/dev") | not))'
 rm -rf "$B/rootfs/dev" && mkdir "$B/rootfs/dev"
 ln -s /proc/sys/kernel/core_pattern "$B/rootfs/dev/null"
 mh_run "$B"
-check "/dev/null symlink in the image: replaced by the real device" eval 'printf "%s\n" "$OUT" | grep -qx "null=character special file 1:3"'
+check "/dev/null symlink in the image: replaced by the real device" eval 'grep -qx "null=character special file 1:3" <<<"$OUT"'
 check "/dev/null symlink in the image: masked /proc/keys is the null device, empty" \
-	eval 'printf "%s\n" "$OUT" | grep -qx "keys=character special file 1:3" && printf "%s\n" "$OUT" | grep -qx "content=\[\]"'
+	eval 'grep -qx "keys=character special file 1:3" <<<"$OUT" && grep -qx "content=\[\]" <<<"$OUT"'
 
 # The same through a shared /dev: bind the bundle's own dev dir (with the
 # hostile symlink) as /dev, so hull does not create devices there.
@@ -133,7 +133,7 @@ mh_bundle "$B" '.mounts |= map(select(.destination | startswith("/dev") | not))
 	/bin/sh -c 'cat /proc/keys'
 mh_run "$B"
 check "/dev/null not a null device at mask time: refused with a clear error" \
-	eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q "not the null device"'
+	eval '[ "$RC" != 0 ] && grep -q "not the null device" <<<"$ERR"'
 
 # ---- /dev/console symlink in the image (CVE-2025-52565) ---------------------------------------
 # terminal=true with the image's /dev: the container's /dev/console must be
@@ -172,17 +172,17 @@ wait "$RECV"
 CONS=$(cat "$WORK/console.out")
 OUT=$CONS
 check "/dev/console symlink in the image: /dev/console is the pty (major 136 = 0x88), not a symlink" \
-	eval 'printf "%s\n" "$CONS" | grep -qx "console=character special file 88" && printf "%s\n" "$CONS" | grep -qx notalink'
+	eval 'grep -qx "console=character special file 88" <<<"$CONS" && grep -qx notalink <<<"$CONS"'
 
 # ---- /proc and /sys symlinks in the image ---------------------------------------------------
 mh_bundle "$B" '.' /bin/true
 rmdir "$B/rootfs/proc" && mkdir -p "$B/rootfs/fakeproc" && ln -s /fakeproc "$B/rootfs/proc"
 mh_run "$B"
-check "/proc symlink in the image: refused" eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q "symlink"'
+check "/proc symlink in the image: refused" eval '[ "$RC" != 0 ] && grep -q "symlink" <<<"$ERR"'
 mh_bundle "$B" '.' /bin/true
 rmdir "$B/rootfs/sys" && mkdir -p "$B/rootfs/fakesys" && ln -s fakesys "$B/rootfs/sys"
 mh_run "$B"
-check "/sys symlink in the image: refused" eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q "symlink"'
+check "/sys symlink in the image: refused" eval '[ "$RC" != 0 ] && grep -q "symlink" <<<"$ERR"'
 
 # ---- device paths ---------------------------------------------------------------------------
 dev=hull-evil-$$

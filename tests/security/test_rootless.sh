@@ -50,7 +50,7 @@ set_args /bin/sh -c 'id -u; cat /proc/self/uid_map; grep -E "^Cap" /proc/self/st
 OUT=$(UH run rl1 2>"$WORK/stderr") RC=$? ERR=$(cat "$WORK/stderr")
 check "hull run as $USER_NAME" [ "$RC" = 0 ]
 check "inside: uid 0, mapped to $USER_NAME's uid $U" \
-	eval 'printf "%s\n" "$OUT" | head -1 | grep -qx 0 && printf "%s\n" "$OUT" | grep -qE "^\s*0\s+$U\s+1\s*$"'
+	eval 'printf "%s\n" "$OUT" | head -1 | grep -qx 0 && grep -qE "^\s*0\s+$U\s+1\s*$" <<<"$OUT"'
 check "inside: the spec's capabilities, CapInh 0" \
 	[ "$(status_field "$OUT" CapEff)" = 0000000020000420 -a "$(status_field "$OUT" CapInh)" = 0000000000000000 ]
 check "nothing is left behind after run" eval '[ -z "$(ls -A "$RL/state" 2>/dev/null)" ] || ! UH state rl1 >/dev/null 2>&1'
@@ -80,6 +80,6 @@ jq '.linux.namespaces |= map(select(.type != "user")) | del(.linux.uidMappings, 
 	"$RL/b/config.json" > "$RL/b/c.new" && cat "$RL/b/c.new" > "$RL/b/config.json"
 OUT=$(UH run rl4 2>"$WORK/stderr") RC=$? ERR=$(cat "$WORK/stderr")
 check "rootless without a user namespace: clear error naming it" \
-	eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q "user.*namespace" && [ $(printf "%s\n" "$ERR" | wc -l) = 1 ]'
+	eval '[ "$RC" != 0 ] && grep -q "user.*namespace" <<<"$ERR" && [ $(printf "%s\n" "$ERR" | wc -l) = 1 ]'
 
 mh_done

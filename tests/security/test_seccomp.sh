@@ -41,7 +41,7 @@ sc '{defaultAction: "SCMP_ACT_ERRNO", defaultErrnoRet: 123,
 	/bin/sh -c 'mkdir /tmp/x; echo survived'
 sec_run "$B"
 check "defaultAction ERRNO + defaultErrnoRet: unlisted mkdir gets 123" \
-	eval 'printf "%s" "$OUT$ERR" | grep -q "No medium found" && printf "%s" "$OUT" | grep -q survived'
+	eval 'printf "%s" "$OUT$ERR" | grep -q "No medium found" && grep -q survived <<<"$OUT"'
 
 # kill
 sc '{defaultAction: "SCMP_ACT_ALLOW", syscalls: [ { names: ["uname"], action: "SCMP_ACT_KILL_PROCESS" } ]}' \
@@ -59,7 +59,7 @@ sc '{defaultAction: "SCMP_ACT_ALLOW", syscalls: [ { names: ["kill"], action: "SC
 	/bin/sh -c 'kill -0 $$ && echo k0-ok; kill -CONT $$ && echo kcont-ok; true'
 sec_run "$B"
 check "SCMP_CMP_EQ: kill -0 refused, kill -CONT allowed" \
-	eval '! printf "%s" "$OUT" | grep -q k0-ok && printf "%s" "$OUT" | grep -q kcont-ok && printf "%s" "$ERR" | grep -q "No medium found"'
+	eval '! grep -q k0-ok <<<"$OUT" && grep -q kcont-ok <<<"$OUT" && grep -q "No medium found" <<<"$ERR"'
 
 # masked-eq: openat with O_CREAT (0100) in flags (arg 2) is refused, plain opens work
 sc '{defaultAction: "SCMP_ACT_ALLOW", syscalls: [ { names: ["openat", "open", "creat"], action: "SCMP_ACT_ERRNO", errnoRet: 123,
@@ -67,7 +67,7 @@ sc '{defaultAction: "SCMP_ACT_ALLOW", syscalls: [ { names: ["openat", "open", "c
 	/bin/sh -c 'read x < /etc/passwd && echo read-ok; touch /dev/shm/new && echo create-ok; true'
 sec_run "$B"
 check "SCMP_CMP_MASKED_EQ: reading works, creating a file is refused" \
-	eval 'printf "%s" "$OUT" | grep -q read-ok && ! printf "%s" "$OUT" | grep -q create-ok && printf "%s" "$ERR" | grep -q "No medium found"'
+	eval 'grep -q read-ok <<<"$OUT" && ! grep -q create-ok <<<"$OUT" && grep -q "No medium found" <<<"$ERR"'
 
 # flags and unknown syscall names
 sc '{defaultAction: "SCMP_ACT_ALLOW", flags: ["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"],
@@ -100,14 +100,14 @@ sec_rm "$ID"
 sc '{defaultAction: "SCMP_ACT_ALLOW", syscalls: [ { names: ["mkdir"], action: "SCMP_ACT_KILL", errnoRet: 1 } ]}'
 sec_run "$B"
 check "errnoRet on SCMP_ACT_KILL is an error naming the rule" \
-	eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q "seccomp.syscalls\[0\]"'
+	eval '[ "$RC" != 0 ] && grep -q "seccomp.syscalls\[0\]" <<<"$ERR"'
 sc '{defaultAction: "SCMP_ACT_ALLOW", architectures: ["SCMP_ARCH_VAX"]}'
 sec_run "$B"
 check "an unknown architecture is an error naming it" \
-	eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q "SCMP_ARCH_VAX"'
+	eval '[ "$RC" != 0 ] && grep -q "SCMP_ARCH_VAX" <<<"$ERR"'
 sc '{defaultAction: "SCMP_ACT_ALLOW", flags: ["SECCOMP_FILTER_FLAG_BOGUS"]}'
 sec_run "$B"
 check "an unknown flag is an error naming it" \
-	eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q "SECCOMP_FILTER_FLAG_BOGUS"'
+	eval '[ "$RC" != 0 ] && grep -q "SECCOMP_FILTER_FLAG_BOGUS" <<<"$ERR"'
 
 mh_done

@@ -50,8 +50,8 @@ SEC_N=$((SEC_N + 1)); ID=notify$$-$SEC_N
 OUT=$(cd "$B" && timeout 60 "$HULL" --root "$STATE" run --bundle "$B" "$ID" 2>"$WORK/stderr")
 RC=$? ERR=$(cat "$WORK/stderr")
 H delete -f "$ID" >/dev/null 2>&1
-check "run: the agent answered mkdir (fake success)" eval '[ "$RC" = 0 ] && printf "%s\n" "$OUT" | grep -qx MKDIR-FAKED'
-check "run: the directory was not really created" eval 'printf "%s\n" "$OUT" | grep -qx NOT-CREATED'
+check "run: the agent answered mkdir (fake success)" eval '[ "$RC" = 0 ] && grep -qx MKDIR-FAKED <<<"$OUT"'
+check "run: the directory was not really created" eval 'grep -qx NOT-CREATED <<<"$OUT"'
 S=$(state_line 1)
 check "run: the agent got one state with an fd" eval '[ -n "$S" ] && ! grep -q "bad connection" "$LOG"'
 check "state: ociVersion, fds [seccompFd], pid" \
@@ -70,7 +70,7 @@ ID=notify$$-exec
 sec_start "$B" "$ID"
 check "create+start with a notify filter" [ "$RC" = 0 ]
 sec_exec "$ID" /bin/sh -c 'mkdir /nonexistent/y && echo MKDIR-FAKED'
-check "exec: the agent answered mkdir" eval '[ "$RC" = 0 ] && printf "%s\n" "$OUT" | grep -qx MKDIR-FAKED'
+check "exec: the agent answered mkdir" eval '[ "$RC" = 0 ] && grep -qx MKDIR-FAKED <<<"$OUT"'
 check "exec: a second state arrived on a new connection" [ -n "$(state_line 2)" ]
 sec_rm "$ID"
 stop_agent
@@ -80,7 +80,7 @@ bundle /bin/true
 jq '.linux.seccomp.listenerPath = "/nonexistent/agent.sock"' "$B/config.json" > "$B/config.new" && mv "$B/config.new" "$B/config.json"
 sec_run "$B"
 check "an unreachable listenerPath is an error naming it" \
-	eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q "/nonexistent/agent.sock"'
+	eval '[ "$RC" != 0 ] && grep -q "/nonexistent/agent.sock" <<<"$ERR"'
 # NOTIFY on connect: either it works (the runtime reached the agent before
 # loading the filter) or it is refused up front; never a hang
 start_agent 1
@@ -92,14 +92,14 @@ RC=$?
 H delete -f "$ID" >/dev/null 2>&1   # a container stuck in the filter is killed here
 OUT=$(cat "$WORK/stdout") ERR=$(cat "$WORK/stderr")
 check "NOTIFY on connect/socket: works or is refused naming the syscall, no hang" \
-	eval '{ [ "$RC" = 0 ] && printf "%s\n" "$OUT" | grep -qx MKDIR-FAKED; } ||
-	      { [ "$RC" != 0 ] && [ "$RC" != 124 ] && printf "%s" "$ERR" | grep -qE "connect|socket"; }'
+	eval '{ [ "$RC" = 0 ] && grep -qx MKDIR-FAKED <<<"$OUT"; } ||
+	      { [ "$RC" != 0 ] && [ "$RC" != 124 ] && grep -qE "connect|socket" <<<"$ERR"; }'
 stop_agent
 
 bundle /bin/true
 jq '.linux.seccomp.syscalls[0].names += ["sendmsg"]' "$B/config.json" > "$B/config.new" && mv "$B/config.new" "$B/config.json"
 sec_run "$B"
 check "NOTIFY on sendmsg is refused with a clear error" \
-	eval '[ "$RC" != 0 ] && printf "%s" "$ERR" | grep -q sendmsg'
+	eval '[ "$RC" != 0 ] && grep -q sendmsg <<<"$ERR"'
 
 mh_done
