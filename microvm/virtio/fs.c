@@ -53,6 +53,7 @@ struct fs_inode {
 	dev_t dev;
 	ino_t ino;
 	uint64_t nlookup;
+	bool opaque;          /* a proc/sys/... mount: shown as an empty directory */
 };
 
 struct fs {
@@ -61,6 +62,7 @@ struct fs {
 	struct fs_inode *inodes;   /* nodeid n is inodes[n - 1]; nodeid 1 is the root */
 	size_t n_inodes, cap_inodes;
 	int handles[FS_MAX_HANDLES];   /* fh n is handles[n]; -1 = free */
+	bool handle_empty[FS_MAX_HANDLES];   /* an opaque directory: reads as empty */
 	uint8_t req[FS_REQ_MAX];
 	uint8_t reply[FS_REQ_MAX];
 	size_t in_place;      /* FS_REPLY_IN_PLACE: bytes already in the chain */
@@ -94,7 +96,7 @@ static bool hidden_fs(int fd)
 }
 
 /* Take ownership of fd as an inode (an existing one if it is the same file). */
-static int inode_add(struct fs *f, int fd, const struct stat *st, uint64_t *nodeid)
+static int inode_add(struct fs *f, int fd, const struct stat *st, bool opaque, uint64_t *nodeid)
 {
 	size_t free_slot = SIZE_MAX;
 
@@ -126,7 +128,8 @@ static int inode_add(struct fs *f, int fd, const struct stat *st, uint64_t *node
 		}
 		free_slot = f->n_inodes++;
 	}
-	f->inodes[free_slot] = (struct fs_inode){ .fd = fd, .dev = st->st_dev, .ino = st->st_ino, .nlookup = 1 };
+	f->inodes[free_slot] = (struct fs_inode){ .fd = fd, .dev = st->st_dev, .ino = st->st_ino, .nlookup = 1,
+						  .opaque = opaque };
 	*nodeid = free_slot + 1;
 	return 0;
 }
@@ -166,6 +169,7 @@ static void handle_close(struct fs *f, uint64_t fh)
 	if (fh < FS_MAX_HANDLES && f->handles[fh] >= 0) {
 		close(f->handles[fh]);
 		f->handles[fh] = -1;
+		f->handle_empty[fh] = false;
 	}
 }
 
@@ -240,15 +244,19 @@ static int do_lookup(struct fs *f, uint64_t parent, const char *name, struct fus
 		return -ESTALE;
 	if (!name_ok(name))
 		return -EINVAL;
+	if (p->opaque)
+		return -ENOENT;
 	fd = open_beneath(p->fd, name, O_PATH, 0);
 	if (fd < 0)
 		return fd == -ELOOP || fd == -EXDEV ? -EACCES : fd;
-	if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0 || hidden_fs(fd)) {
+	if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) {
 		close(fd);
 		return -ENOENT;
 	}
 	memset(out, 0, sizeof(*out));
-	if ((fd = inode_add(f, fd, &st, &out->nodeid)) < 0)
+	/* The guest mounts its own proc/sys there: it needs the directory,
+	 * never the host's content. */
+	if ((fd = inode_add(f, fd, &st, S_ISDIR(st.st_mode) && hidden_fs(fd), &out->nodeid)) < 0)
 		return fd;
 	out->entry_valid = out->attr_valid = FS_TTL_SEC;
 	fill_attr(&out->attr, &st);
@@ -433,6 +441,15 @@ static int fs_dispatch(struct fs *f, const struct fuse_in_header *ih, const uint
 	}
 	if (!in)
 		return -ESTALE;
+	if (in->opaque) {
+		switch (ih->opcode) {
+		case FUSE_LOOKUP: case FUSE_GETATTR: case FUSE_OPENDIR: case FUSE_READDIR:
+		case FUSE_RELEASEDIR: case FUSE_FSYNCDIR: case FUSE_ACCESS: case FUSE_GETXATTR: case FUSE_LISTXATTR:
+			break;
+		default:
+			return -EACCES;
+		}
+	}
 	switch (ih->opcode) {
 	case FUSE_LOOKUP: {
 		const char *name = arg_str(arg, alen, 0);
@@ -459,11 +476,14 @@ static int fs_dispatch(struct fs *f, const struct fuse_in_header *ih, const uint
 		flags = ih->opcode == FUSE_OPENDIR ? O_RDONLY | O_DIRECTORY : (int)oi->flags;
 		if (f->read_only && (flags & O_ACCMODE) != O_RDONLY)
 			return -EROFS;
-		if ((fd = reopen(in, flags & (O_ACCMODE | O_APPEND | O_TRUNC | O_DIRECTORY))) < 0)
-			return fd;
+		fd = in->opaque ? fcntl(in->fd, F_DUPFD_CLOEXEC, 3)
+				: reopen(in, flags & (O_ACCMODE | O_APPEND | O_TRUNC | O_DIRECTORY));
+		if (fd < 0)
+			return in->opaque ? -errno : fd;
 		memset(oo, 0, sizeof(*oo));
 		if ((r = handle_add(f, fd, &oo->fh)) < 0)
 			return r;
+		f->handle_empty[oo->fh] = in->opaque;
 		return sizeof(*oo);
 	}
 	case FUSE_READ: {
@@ -510,6 +530,8 @@ static int fs_dispatch(struct fs *f, const struct fuse_in_header *ih, const uint
 		NEED(struct fuse_read_in);
 		if ((fd = handle_get(f, ri->fh)) < 0)
 			return -EBADF;
+		if (f->handle_empty[ri->fh])
+			return 0;
 		return do_readdir(f, fd, ri->offset, (uint32_t)(ri->size < room ? ri->size : room), out);
 	}
 	case FUSE_RELEASE:
@@ -595,7 +617,7 @@ static int fs_dispatch(struct fs *f, const struct fuse_in_header *ih, const uint
 		char path[64];
 		NEED(struct fuse_link_in);
 		WRITE_OP();
-		if (!name || !name_ok(name) || !(old = inode_get(f, li->oldnodeid)))
+		if (!name || !name_ok(name) || !(old = inode_get(f, li->oldnodeid)) || old->opaque)
 			return -EINVAL;
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", old->fd);
 		if (linkat(AT_FDCWD, path, in->fd, name, AT_SYMLINK_FOLLOW) < 0)
@@ -620,7 +642,7 @@ static int fs_dispatch(struct fs *f, const struct fuse_in_header *ih, const uint
 		WRITE_OP();
 		if (alen < hdr || !oldname || !name_ok(oldname) ||
 		    !(newname = arg_str(arg, alen, hdr + strlen(oldname) + 1)) || !name_ok(newname) ||
-		    !(np = inode_get(f, ri->newdir)))
+		    !(np = inode_get(f, ri->newdir)) || np->opaque)
 			return -EINVAL;
 		if (syscall(SYS_renameat2, in->fd, oldname, np->fd, newname, flags) < 0)
 			return -errno;
@@ -747,7 +769,7 @@ int virtio_fs_attach(struct hull_vm *vm, struct hull_err *err)
 	for (unsigned i = 0; i < FS_MAX_HANDLES; i++)
 		f->handles[i] = -1;
 	f->read_only = vm->cfg.fs_read_only;
-	if ((r = inode_add(f, fd, &st, &root)) < 0) {
+	if ((r = inode_add(f, fd, &st, false, &root)) < 0) {
 		free(f);
 		return hull_errf_sys(err, -r, "virtio-fs");
 	}
