@@ -123,6 +123,17 @@ if [ -n "$pid" ] && [ -d "/proc/$pid" ] && grep -q . "/proc/$pid/cgroup"; then
 else
 	not_ok "the container's pid is a live process"
 fi
+# Known flake (1 run in ~4 under nested TCG, cause not found yet): the VM of
+# vmlong is gone between `start` and `exec`.  Say so loudly with what the VMM
+# printed, and give the exec checks one fresh VM; a second loss fails them.
+if [ "$(hull state vmlong 2>/dev/null | jq -r .status)" != running ]; then
+	echo "# FLAKE: vmlong stopped before exec (status $(hull state vmlong 2>/dev/null | jq -r .status)); VMM output:"
+	sed "s/^/#   /" "$work/long.out" | tail -n 30
+	hull delete --force vmlong >/dev/null 2>&1
+	(cd "$b" && HULL_VM_CONSOLE=1 timeout 120 "$HULL" --root "$root" create --vm vmlong >"$work/long.out" 2>&1) &&
+		hull start vmlong
+	echo "# retried create+start: status $(hull state vmlong 2>/dev/null | jq -r .status)"
+fi
 out=$(timeout 120 "$HULL" --root "$root" exec vmlong uname -r 2>&1)
 rc=$?
 case $rc:$out in
