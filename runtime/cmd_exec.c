@@ -345,58 +345,18 @@ __attribute__((noreturn)) static void exec_child_main(struct exec_child *x)
 	sync_fail(x->sync_fd, &err);
 }
 
-struct fwd {
-	pid_t pid;
-	int status;
-	bool exited;
-};
-
-static bool on_signal(int sig, void *arg)
+static int wait_forwarding(pid_t pid, int master)
 {
-	struct fwd *w = arg;
-
-	if (sig == SIGCHLD) {
-		int status;
-		pid_t r;
-		while ((r = waitpid(-1, &status, WNOHANG)) > 0)
-			if (r == w->pid) {
-				w->status = status;
-				w->exited = true;
-			}
-		return w->exited;
-	}
-	kill(w->pid, sig);
-	return false;
-}
-
-static int wait_forwarding(pid_t pid, int master, sigset_t *blocked_all_fd_out)
-{
-	struct fwd w = { .pid = pid };
 	sigset_t all;
-	int sigfd;
+	int sigfd, rc;
 
-	(void)blocked_all_fd_out;
-	sigfillset(&all);
-	sigdelset(&all, SIGSEGV);
-	sigdelset(&all, SIGBUS);
-	sigdelset(&all, SIGILL);
-	sigdelset(&all, SIGFPE);
+	spawn_forwardable_signals(&all);
 	sigfd = signalfd(-1, &all, SFD_CLOEXEC);
-	/* The child may have exited before the signalfd existed; the proxy
-	 * still drains what it wrote until the pty hangs up. */
-	on_signal(SIGCHLD, &w);
-	if (master >= 0)
-		hull_console_proxy(master, sigfd, on_signal, &w);
-	while (!w.exited) {
-		struct signalfd_siginfo si;
-		ssize_t n = read(sigfd, &si, sizeof(si));
-		if (n == sizeof(si))
-			on_signal((int)si.ssi_signo, &w);
-		else if (n < 0 && errno != EINTR)
-			break;
-	}
+	if (sigfd < 0)
+		return 1;
+	rc = spawn_wait_forwarding(pid, sigfd, master);
 	close(sigfd);
-	return w.exited ? spawn_exit_code(w.status) : 1;
+	return rc;
 }
 
 static int do_exec(const struct hull_globals *g, const struct exec_args *a, struct hull_err *err)
@@ -485,11 +445,7 @@ static int do_exec(const struct hull_globals *g, const struct exec_args *a, stru
 	x.flags = join_flags(c);
 	x.preserve_fds = a->preserve_fds;
 	/* Signals for the process are forwarded, not acted on, from here on. */
-	sigfillset(&all);
-	sigdelset(&all, SIGSEGV);
-	sigdelset(&all, SIGBUS);
-	sigdelset(&all, SIGILL);
-	sigdelset(&all, SIGFPE);
+	spawn_forwardable_signals(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
 	child = spawn_clone(0, cg && hull_cgroup_layout(cg) == HULL_CGROUP_V2 ? hull_cgroup_v2_dirfd(cg) : -1,
 			    &placed);
@@ -558,7 +514,7 @@ static int do_exec(const struct hull_globals *g, const struct exec_args *a, stru
 		rc = 0;
 		goto out;
 	}
-	rc = wait_forwarding(target, master, NULL);
+	rc = wait_forwarding(target, master);
 	goto out;
 fail:
 	if (target > 0)

@@ -96,39 +96,11 @@ bool cli_is_image_run(int argc, char **argv)
 	return false;
 }
 
-struct run_wait {
-	pid_t pid;
-	int status;
-	bool exited;
-};
-
-static bool on_signal(int sig, void *arg)
-{
-	struct run_wait *w = arg;
-
-	if (sig == SIGCHLD) {
-		int status;
-		pid_t r;
-		while ((r = waitpid(-1, &status, WNOHANG)) > 0)
-			if (r == w->pid) {
-				w->status = status;
-				w->exited = true;
-			}
-		return w->exited;
-	}
-	kill(w->pid, sig);
-	return false;
-}
-
 static int block_signals(sigset_t *old)
 {
 	sigset_t all;
 
-	sigfillset(&all);
-	sigdelset(&all, SIGSEGV);
-	sigdelset(&all, SIGBUS);
-	sigdelset(&all, SIGILL);
-	sigdelset(&all, SIGFPE);
+	spawn_forwardable_signals(&all);
 	sigprocmask(SIG_BLOCK, &all, old);
 	return signalfd(-1, &all, SFD_CLOEXEC);
 }
@@ -137,7 +109,6 @@ static int cmd_run(const struct hull_globals *g, int argc, char **argv, struct h
 {
 	struct create_args a;
 	struct launch_result res;
-	struct run_wait w = { 0 };
 	sigset_t old;
 	int sigfd, rc;
 
@@ -159,7 +130,6 @@ static int cmd_run(const struct hull_globals *g, int argc, char **argv, struct h
 		return 1;
 	}
 	sigfd = block_signals(&old);
-	w.pid = res.pid;
 	if (launch_start(&res, err) < 0) {
 		/* The init reports and exits like a shell would (127: not found). */
 		int status = spawn_wait(res.pid);
@@ -184,18 +154,7 @@ static int cmd_run(const struct hull_globals *g, int argc, char **argv, struct h
 	}
 	/* Other commands (kill, pause, delete --force) must work while we wait. */
 	flock(res.c->dir_fd, LOCK_UN);
-	if (res.console_master >= 0) {
-		hull_console_proxy(res.console_master, sigfd, on_signal, &w);
-	}
-	while (!w.exited) {
-		struct signalfd_siginfo si;
-		ssize_t n = read(sigfd, &si, sizeof(si));
-		if (n == sizeof(si))
-			on_signal((int)si.ssi_signo, &w);
-		else if (n < 0 && errno != EINTR)
-			break;
-	}
-	rc = w.exited ? spawn_exit_code(w.status) : 1;
+	rc = spawn_wait_forwarding(res.pid, sigfd, res.console_master);
 	while (flock(res.c->dir_fd, LOCK_EX) < 0 && errno == EINTR)
 		;
 	if (!a.keep && hull_container_destroy(res.c, true, err) < 0) {

@@ -4,12 +4,16 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "runtime/console.h"
 
 int sync_send(int fd, enum sync_type type, int32_t val, const char *text)
 {
@@ -192,4 +196,59 @@ int spawn_exit_code(int status)
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
+}
+
+void spawn_forwardable_signals(sigset_t *set)
+{
+	sigfillset(set);
+	sigdelset(set, SIGSEGV);
+	sigdelset(set, SIGBUS);
+	sigdelset(set, SIGILL);
+	sigdelset(set, SIGFPE);
+}
+
+struct forward_wait {
+	pid_t pid;
+	int status;
+	bool exited;
+};
+
+/* SIGCHLD reaps (every child: orphans re-parented to a subreaper hull too);
+ * anything else goes to the process.  Returns true once pid has ended. */
+static bool forward_signal(int sig, void *arg)
+{
+	struct forward_wait *w = arg;
+
+	if (sig == SIGCHLD) {
+		int status;
+		pid_t r;
+		while ((r = waitpid(-1, &status, WNOHANG)) > 0)
+			if (r == w->pid) {
+				w->status = status;
+				w->exited = true;
+			}
+		return w->exited;
+	}
+	kill(w->pid, sig);
+	return false;
+}
+
+int spawn_wait_forwarding(pid_t pid, int sigfd, int console_master)
+{
+	struct forward_wait w = { .pid = pid };
+
+	/* pid may have ended before sigfd was read at all; the proxy still drains
+	 * what it wrote until the pty hangs up. */
+	forward_signal(SIGCHLD, &w);
+	if (console_master >= 0)
+		hull_console_proxy(console_master, sigfd, forward_signal, &w);
+	while (!w.exited) {
+		struct signalfd_siginfo si;
+		ssize_t n = read(sigfd, &si, sizeof(si));
+		if (n == sizeof(si))
+			forward_signal((int)si.ssi_signo, &w);
+		else if (n < 0 && errno != EINTR)
+			break;
+	}
+	return w.exited ? spawn_exit_code(w.status) : 1;
 }

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include "lib/err.h"
@@ -69,5 +70,15 @@ int spawn_wait(pid_t pid);
 
 /* Shell-style exit code of a wait status: code, or 128+signal. */
 int spawn_exit_code(int status);
+
+/* The signals a foreground `run`/`exec` forwards to its process: all but the
+ * synchronous faults (SEGV, BUS, ILL, FPE), which must still kill hull. */
+void spawn_forwardable_signals(sigset_t *set);
+
+/* Wait for pid (our child) while forwarding every signal read from sigfd
+ * (a signalfd over spawn_forwardable_signals, blocked by the caller) to it;
+ * with console_master >= 0 also relay the caller's tty to that pty master.
+ * Returns pid's shell-style exit code, or 1 if sigfd failed before it ended. */
+int spawn_wait_forwarding(pid_t pid, int sigfd, int console_master);
 
 #endif
